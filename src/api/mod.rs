@@ -1,0 +1,18 @@
+//! Kubernetes API machinery shared by the API server and the controllers.
+//!
+//! # Layout
+//! - [`resources`]: the registry of served resources (group, version, plural, kind, verbs).
+//! - [`status`]: `ApiError` and its mapping to a `meta/v1` `Status` with kube-apiserver's codes.
+//! - [`meta`]: helpers to read and write `metadata` on untyped objects.
+//! - [`selector`]: label and field selectors.
+//! - [`patch`]: strategic merge, JSON merge and JSON patches.
+//! - [`validation`]: decoding (strict fields), defaulting and validation per kind.
+//! - [`table`]: `meta.k8s.io/v1` Table rows with the columns kubectl prints.
+
+pub mod meta;
+pub mod patch;
+pub mod resources;
+pub mod selector;
+pub mod status;
+pub mod table;
+pub mod validation;
