@@ -95,7 +95,9 @@ pub const VERBS: &[&str] = &[
 ];
 
 /// Namespaces cannot be deleted as a collection in Kubernetes either.
-pub const NAMESPACE_VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+pub const NAMESPACE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
@@ -126,24 +128,223 @@ macro_rules! def {
 
 /// Every served resource, in discovery order.
 pub static RESOURCES: &[ResourceDef] = &[
-    def!(Namespace, "", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], NONE, &[Status]),
-    def!(Pod, "", "v1", "pods", "pod", "Pod", true, &["po"], ALL, &[Status, Binding, Log]),
-    def!(Node, "", "v1", "nodes", "node", "Node", false, &["no"], NONE, &[Status]),
-    def!(Service, "", "v1", "services", "service", "Service", true, &["svc"], ALL, &[Status]),
-    def!(Endpoints, "", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], NONE, &[]),
-    def!(ConfigMap, "", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], NONE, &[]),
-    def!(Secret, "", "v1", "secrets", "secret", "Secret", true, NONE, NONE, &[]),
-    def!(ServiceAccount, "", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], NONE, &[]),
-    def!(Event, "", "v1", "events", "event", "Event", true, &["ev"], NONE, &[]),
-    def!(Deployment, "apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"], ALL, &[Status, Scale]),
-    def!(ReplicaSet, "apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"], ALL, &[Status, Scale]),
-    def!(StatefulSet, "apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"], ALL, &[Status, Scale]),
-    def!(DaemonSet, "apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"], ALL, &[Status]),
-    def!(Job, "batch", "v1", "jobs", "job", "Job", true, NONE, ALL, &[Status]),
-    def!(CronJob, "batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], ALL, &[Status]),
-    def!(HorizontalPodAutoscaler, "autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], ALL, &[Status]),
-    def!(HorizontalPodAutoscaler, "autoscaling", "v1", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], ALL, &[Status], false),
-    def!(Lease, "coordination.k8s.io", "v1", "leases", "lease", "Lease", true, NONE, NONE, &[]),
+    def!(
+        Namespace,
+        "",
+        "v1",
+        "namespaces",
+        "namespace",
+        "Namespace",
+        false,
+        &["ns"],
+        NONE,
+        &[Status]
+    ),
+    def!(
+        Pod,
+        "",
+        "v1",
+        "pods",
+        "pod",
+        "Pod",
+        true,
+        &["po"],
+        ALL,
+        &[Status, Binding, Log]
+    ),
+    def!(
+        Node,
+        "",
+        "v1",
+        "nodes",
+        "node",
+        "Node",
+        false,
+        &["no"],
+        NONE,
+        &[Status]
+    ),
+    def!(
+        Service,
+        "",
+        "v1",
+        "services",
+        "service",
+        "Service",
+        true,
+        &["svc"],
+        ALL,
+        &[Status]
+    ),
+    def!(
+        Endpoints,
+        "",
+        "v1",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        true,
+        &["ep"],
+        NONE,
+        &[]
+    ),
+    def!(
+        ConfigMap,
+        "",
+        "v1",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        true,
+        &["cm"],
+        NONE,
+        &[]
+    ),
+    def!(
+        Secret,
+        "",
+        "v1",
+        "secrets",
+        "secret",
+        "Secret",
+        true,
+        NONE,
+        NONE,
+        &[]
+    ),
+    def!(
+        ServiceAccount,
+        "",
+        "v1",
+        "serviceaccounts",
+        "serviceaccount",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        NONE,
+        &[]
+    ),
+    def!(
+        Event,
+        "",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        true,
+        &["ev"],
+        NONE,
+        &[]
+    ),
+    def!(
+        Deployment,
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+        &["deploy"],
+        ALL,
+        &[Status, Scale]
+    ),
+    def!(
+        ReplicaSet,
+        "apps",
+        "v1",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        ALL,
+        &[Status, Scale]
+    ),
+    def!(
+        StatefulSet,
+        "apps",
+        "v1",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+        &["sts"],
+        ALL,
+        &[Status, Scale]
+    ),
+    def!(
+        DaemonSet,
+        "apps",
+        "v1",
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        true,
+        &["ds"],
+        ALL,
+        &[Status]
+    ),
+    def!(
+        Job,
+        "batch",
+        "v1",
+        "jobs",
+        "job",
+        "Job",
+        true,
+        NONE,
+        ALL,
+        &[Status]
+    ),
+    def!(
+        CronJob,
+        "batch",
+        "v1",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        true,
+        &["cj"],
+        ALL,
+        &[Status]
+    ),
+    def!(
+        HorizontalPodAutoscaler,
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        ALL,
+        &[Status]
+    ),
+    def!(
+        HorizontalPodAutoscaler,
+        "autoscaling",
+        "v1",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        ALL,
+        &[Status],
+        false
+    ),
+    def!(
+        Lease,
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        true,
+        NONE,
+        NONE,
+        &[]
+    ),
 ];
 
 /// The group versions served, in discovery order (the first listed version is preferred).

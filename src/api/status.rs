@@ -67,7 +67,9 @@ pub enum ApiError {
     #[error("Request entity too large: limit is {0}")]
     TooLarge(usize),
     /// 415: a body in a content type the verb does not take.
-    #[error("the body of the request was in an unknown format - accepted media types include: {0}")]
+    #[error(
+        "the body of the request was in an unknown format - accepted media types include: {0}"
+    )]
     UnsupportedMediaType(String),
     /// 500.
     #[error("Internal error occurred: {0}")]
@@ -231,7 +233,10 @@ mod tests {
         let e = ApiError::Invalid {
             kind: "Pod".into(),
             name: "p".into(),
-            causes: vec![cause("spec.containers[0].name"), cause("spec.containers[0].image")],
+            causes: vec![
+                cause("spec.containers[0].name"),
+                cause("spec.containers[0].image"),
+            ],
         };
         assert_eq!(
             e.to_string(),
