@@ -293,3 +293,59 @@ mod tests {
         assert_eq!(got["x"], 1);
     }
 }
+
+/// A handle to the store actor for the other components: async calls that turn a stopped
+/// actor into [`StoreError::Unavailable`].
+#[derive(Clone)]
+pub struct StoreClient {
+    addr: Addr<StoreActor>,
+}
+
+impl StoreClient {
+    /// Wraps the actor's address.
+    pub fn new(addr: Addr<StoreActor>) -> StoreClient {
+        StoreClient { addr }
+    }
+
+    /// The committed object at a key.
+    pub async fn get(&self, key: &str) -> Result<Option<Arc<Value>>> {
+        self.addr
+            .send(Get(key.to_string()))
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Lists under a prefix.
+    pub async fn list(&self, list: List) -> Result<ListResult> {
+        self.addr.send(list).await.map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Writes and waits for durability.
+    pub async fn write(&self, op: WriteOp) -> Result<Arc<Value>> {
+        self.addr
+            .send(Write(op))
+            .await
+            .map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Starts a watch.
+    pub async fn watch(&self, watcher: Watcher, from: Option<u64>) -> Result<WatchStart> {
+        self.addr
+            .send(Watch { watcher, from })
+            .await
+            .map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Ends a watch (fire and forget: a gone store has no watches to end).
+    pub fn unwatch(&self, id: u64) {
+        self.addr.do_send(Unwatch(id));
+    }
+
+    /// The revision of the last committed write.
+    pub async fn revision(&self) -> Result<u64> {
+        self.addr
+            .send(CurrentRevision)
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+}

@@ -9,6 +9,7 @@
 //! - [`validation`]: decoding (strict fields), defaulting and validation per kind.
 //! - [`table`]: `meta.k8s.io/v1` Table rows with the columns kubectl prints.
 
+pub mod convert;
 pub mod meta;
 pub mod patch;
 pub mod resources;

@@ -1,0 +1,59 @@
+//! The `tutti` command line.
+//!
+//! # Layout
+//! - [`up`]: `tutti up`, an all-in-one cluster in this process.
+
+pub mod up;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// tutti: a Kubernetes-compatible container orchestrator in one small binary.
+///
+/// The real kubectl and the official client libraries drive it unchanged.
+#[derive(Debug, Parser)]
+#[command(name = "tutti", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start an all-in-one cluster (control plane and nodes) in this process, on the embedded
+    /// store. Objects persist in the data dir across restarts.
+    Up(UpArgs),
+}
+
+/// Options of `tutti up`.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Where the store, the cluster CA and the tokens live [default: $XDG_DATA_HOME/tutti or
+    /// ~/.local/share/tutti].
+    #[arg(long, env = "TUTTI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// HTTPS port of the API server; 0 picks a free port and prints it.
+    #[arg(long, default_value_t = 6443)]
+    pub port: u16,
+
+    /// Address the API server listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+
+    /// Where to write a kubeconfig for this cluster [default: <data-dir>/kubeconfig].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// The default data dir: `$XDG_DATA_HOME/tutti`, else `~/.local/share/tutti`, else `./tutti-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("tutti");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/tutti");
+    }
+    PathBuf::from("tutti-data")
+}

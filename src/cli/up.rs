@@ -1,0 +1,101 @@
+//! `tutti up`: the store, the API server and (in later issues) the control loops and nodes,
+//! in one process.
+
+use super::UpArgs;
+use crate::actors::api_server::http::{self, AppState};
+use crate::actors::api_server::metrics::Metrics;
+use crate::actors::api_server::registry::Registry;
+use crate::actors::api_server::{bootstrap, ApiServer};
+use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+use crate::security::{kubeconfig, Authenticator, ClusterSecrets};
+use crate::store::redb::RedbBackend;
+use actix::Actor;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use std::time::Instant;
+
+/// Runs the cluster until SIGINT or SIGTERM.
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let data_dir = args.data_dir.clone().unwrap_or_else(super::default_data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let secrets = ClusterSecrets::load_or_create(&data_dir, &[args.address.clone()])
+        .context("cannot set up the cluster's certificates")?;
+    let tls = secrets.server_config()?;
+
+    let db_path = data_dir.join("store.redb");
+    let backend = RedbBackend::open(&db_path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the store at {}: {e} (is another tutti running on this data dir?)",
+            db_path.display()
+        )
+    })?;
+    let store = StoreActor::open(Box::new(backend), StoreConfig::default())
+        .context("cannot load the store")?
+        .start();
+    let registry = Registry::new(StoreClient::new(store));
+    let api = ApiServer::new(registry.clone()).start();
+    bootstrap(&api)
+        .await
+        .context("cannot create the system namespaces")?;
+
+    let auth = Authenticator::new(&secrets.admin_token);
+    let metrics = Metrics::new();
+    let address = args.address.clone();
+    let server_address_holder = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let holder = server_address_holder.clone();
+    let server = HttpServer::new(move || {
+        let state = AppState {
+            registry: registry.clone(),
+            auth: auth.clone(),
+            metrics: metrics.clone(),
+            server_address: holder.get().cloned().unwrap_or_default(),
+        };
+        App::new()
+            .app_data(web::Data::new(state))
+            .default_service(web::to(http::handle))
+    })
+    .workers(2)
+    // Watches are long-lived: do not hold shutdown for them.
+    .shutdown_timeout(1)
+    .bind_rustls_0_23((address.as_str(), args.port), tls)
+    .with_context(|| format!("cannot listen on {}:{}", address, args.port))?;
+    let port = server
+        .addrs()
+        .first()
+        .map(|a| a.port())
+        .context("the server bound no address")?;
+    let url = format!("https://{address}:{port}");
+    let _ = server_address_holder.set(format!("{address}:{port}"));
+
+    let kubeconfig_path = args
+        .kubeconfig
+        .clone()
+        .unwrap_or_else(|| data_dir.join("kubeconfig"));
+    write_kubeconfig(&kubeconfig_path, &kubeconfig(&url, &secrets.ca_cert_pem, &secrets.admin_token))?;
+
+    println!(
+        "tutti is up at {url} (ready in {} ms): export KUBECONFIG={}",
+        started.elapsed().as_millis(),
+        kubeconfig_path.display()
+    );
+    server.run().await.context("API server failed")?;
+    println!("tutti stopped");
+    Ok(())
+}
+
+fn write_kubeconfig(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    use std::io::Write;
+    opts.open(path)
+        .and_then(|mut f| f.write_all(contents.as_bytes()))
+        .with_context(|| format!("cannot write the kubeconfig to {}", path.display()))
+}
