@@ -317,7 +317,10 @@ impl StoreClient {
 
     /// Lists under a prefix.
     pub async fn list(&self, list: List) -> Result<ListResult> {
-        self.addr.send(list).await.map_err(|_| StoreError::Unavailable)
+        self.addr
+            .send(list)
+            .await
+            .map_err(|_| StoreError::Unavailable)
     }
 
     /// Writes and waits for durability.

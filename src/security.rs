@@ -147,7 +147,9 @@ fn generate(paths: &[PathBuf; 4], extra_names: &[String]) -> Result<()> {
     names.extend(extra_names.iter().cloned());
     let server_key = KeyPair::generate().map_err(gen("server key"))?;
     let mut server = CertificateParams::new(names).map_err(gen("server certificate"))?;
-    server.distinguished_name.push(DnType::CommonName, "tutti-apiserver");
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "tutti-apiserver");
     server.not_after = rcgen::date_time_ymd(2036, 1, 1);
     let server_cert = server
         .signed_by(&server_key, &issuer)

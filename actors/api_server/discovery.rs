@@ -230,7 +230,12 @@ mod tests {
             .collect();
         assert!(names.contains(&"pods/log"));
         assert!(names.contains(&"pods/binding"));
-        let pods = list["resources"].as_array().unwrap().iter().find(|r| r["name"] == "pods").unwrap();
+        let pods = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "pods")
+            .unwrap();
         assert_eq!(pods["shortNames"], json!(["po"]));
     }
 
@@ -249,10 +254,19 @@ mod tests {
 
     #[test]
     fn aggregated_discovery_is_served_when_asked() {
-        let resp = serve("/apis", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json", "x").unwrap();
+        let resp = serve(
+            "/apis",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+            "x",
+        )
+        .unwrap();
         assert_eq!(resp.headers().get("content-type").unwrap(), AGGREGATED);
         let list = body(resp);
-        assert!(list["items"].as_array().unwrap().iter().any(|g| g["metadata"]["name"] == "apps"));
+        assert!(list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["metadata"]["name"] == "apps"));
     }
 
     #[test]

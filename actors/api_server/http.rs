@@ -38,7 +38,7 @@ pub struct AppState {
 }
 
 /// The resource a path names.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Target {
     pub def: &'static ResourceDef,
     pub namespace: String,
@@ -56,7 +56,9 @@ pub fn parse_target(path: &str) -> Option<Target> {
     };
     let (namespace, rest) = match rest {
         // `/namespaces/{ns}/{resource}...`, unless `{resource}` is a namespace subresource.
-        ["namespaces", ns, res, tail @ ..] if Subresource::parse(res).is_none() || !tail.is_empty() => {
+        ["namespaces", ns, res, tail @ ..]
+            if Subresource::parse(res).is_none() || !tail.is_empty() =>
+        {
             (ns.to_string(), &rest[2..])
         }
         _ => (String::new(), rest),
@@ -64,7 +66,11 @@ pub fn parse_target(path: &str) -> Option<Target> {
     let (plural, name, sub) = match rest {
         [plural] => (*plural, None, None),
         [plural, name] => (*plural, Some(name.to_string()), None),
-        [plural, name, sub] => (*plural, Some(name.to_string()), Some(Subresource::parse(sub)?)),
+        [plural, name, sub] => (
+            *plural,
+            Some(name.to_string()),
+            Some(Subresource::parse(sub)?),
+        ),
         _ => return None,
     };
     let def = resources::find(group, version, plural)?;
@@ -125,8 +131,12 @@ fn accept(req: &HttpRequest) -> &str {
 /// Whether the client asked for a `meta.k8s.io` Table.
 fn wants_table(req: &HttpRequest) -> bool {
     let a = accept(req);
-    a.split(',').next().is_some_and(|first| first.contains("as=Table"))
-        || (a.contains("as=Table") && !a.contains("application/json,") && !a.ends_with("application/json"))
+    a.split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
+        || (a.contains("as=Table")
+            && !a.contains("application/json,")
+            && !a.ends_with("application/json"))
 }
 
 /// Fails with 406 when the client accepts nothing this server speaks (JSON).
@@ -135,12 +145,16 @@ fn check_acceptable(req: &HttpRequest) -> Result<()> {
     if a.is_empty()
         || a.split(',').any(|t| {
             let t = t.trim();
-            t.starts_with("application/json") || t.starts_with("*/*") || t.starts_with("application/*")
+            t.starts_with("application/json")
+                || t.starts_with("*/*")
+                || t.starts_with("application/*")
         })
     {
         Ok(())
     } else {
-        Err(ApiError::NotAcceptable("application/json, application/yaml".into()))
+        Err(ApiError::NotAcceptable(
+            "application/json, application/yaml".into(),
+        ))
     }
 }
 
@@ -241,7 +255,9 @@ fn selector_filter(def: &ResourceDef, q: &Query) -> Result<Option<Filter>> {
         return Ok(None);
     }
     Ok(Some(Box::new(move |obj: &Value| {
-        labels.as_ref().is_none_or(|l| l.matches(&meta::labels(obj)))
+        labels
+            .as_ref()
+            .is_none_or(|l| l.matches(&meta::labels(obj)))
             && fields.as_ref().is_none_or(|f| f.matches(obj))
     })))
 }
@@ -255,7 +271,9 @@ fn encode_continue(key: &str, rev: u64) -> String {
 
 fn decode_continue(token: &str) -> Result<String> {
     use base64::Engine;
-    let bad = || ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
+    let bad = || {
+        ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
+    };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| bad())?;
@@ -293,12 +311,9 @@ pub async fn handle(
         route(&req, payload, &state).await
     };
     let resp = resp.unwrap_or_else(|e| json_response(e.code(), &e.to_status()));
-    state.metrics.observe_request(
-        verb,
-        &resource,
-        resp.status().as_u16(),
-        started.elapsed(),
-    );
+    state
+        .metrics
+        .observe_request(verb, &resource, resp.status().as_u16(), started.elapsed());
     resp
 }
 
@@ -312,9 +327,19 @@ async fn route(
     if method == Method::GET {
         match path.trim_end_matches('/') {
             "/healthz" | "/livez" | "/readyz" => {
-                return ("get", String::new(), Ok(HttpResponse::Ok().content_type("text/plain").body("ok")))
+                return (
+                    "get",
+                    String::new(),
+                    Ok(HttpResponse::Ok().content_type("text/plain").body("ok")),
+                )
             }
-            "/version" => return ("get", String::new(), Ok(json_response(200, &discovery::version()))),
+            "/version" => {
+                return (
+                    "get",
+                    String::new(),
+                    Ok(json_response(200, &discovery::version())),
+                )
+            }
             "/metrics" => {
                 return (
                     "get",
@@ -351,7 +376,10 @@ async fn route(
         (&Method::DELETE, Some(_), None) => "delete",
         _ => return ("", resource, Err(ApiError::MethodNotAllowed)),
     };
-    let body = if matches!(verb, "create" | "update" | "patch" | "delete" | "deletecollection") {
+    let body = if matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    ) {
         match read_body(payload).await {
             Ok(b) => b,
             Err(e) => return (verb, resource, Err(e)),
@@ -384,13 +412,22 @@ async fn serve(
     match (verb, t.sub) {
         ("list", _) => list(req, state, t, q).await,
         ("watch", _) => watch(req, state, t, q).await,
-        ("get", Some(Subresource::Scale)) => Ok(json_response(200, &reg.get_scale(def, ns, name).await?)),
+        ("get", Some(Subresource::Scale)) => {
+            Ok(json_response(200, &reg.get_scale(def, ns, name).await?))
+        }
         ("get", Some(Subresource::Log)) => pod_log(reg, ns, name, q).await,
         ("get", _) => {
             let obj = reg.get(def, ns, name).await?;
             if wants_table(req) {
                 let rv = meta::str_at(&obj, &["metadata", "resourceVersion"]).to_string();
-                let t = table::table(def.kind, &[&obj], &rv, None, include_object(q), jiff::Timestamp::now());
+                let t = table::table(
+                    def.kind,
+                    &[&obj],
+                    &rv,
+                    None,
+                    include_object(q),
+                    jiff::Timestamp::now(),
+                );
                 Ok(json_response(200, &t))
             } else {
                 Ok(json_response(200, &obj))
@@ -407,12 +444,16 @@ async fn serve(
         }
         ("update", Some(Subresource::Scale)) => {
             let desired = parse_body(req, body)?;
-            let scale = reg.update_scale(def, ns, name, |_| Ok(desired.clone())).await?;
+            let scale = reg
+                .update_scale(def, ns, name, |_| Ok(desired.clone()))
+                .await?;
             Ok(json_response(200, &scale))
         }
         ("update", sub) => {
             let obj = parse_body(req, body)?;
-            let written = reg.update(def, ns, name, sub, obj, &write_options(q)?).await?;
+            let written = reg
+                .update(def, ns, name, sub, obj, &write_options(q)?)
+                .await?;
             Ok(written_response(written))
         }
         ("patch", sub) => {
@@ -426,21 +467,20 @@ async fn serve(
                 serde_yaml::from_slice::<Value>(body)
                     .map_err(|e| ApiError::BadRequest(format!("error decoding YAML: {e}")))?
             } else {
-                serde_json::from_slice::<Value>(body).map_err(|e| {
-                    ApiError::BadRequest(format!("error decoding patch: {e}"))
-                })?
+                serde_json::from_slice::<Value>(body)
+                    .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?
             };
             if sub == Some(Subresource::Scale) {
                 let scale = reg
                     .update_scale(def, ns, name, |current| {
-                        crate::api::patch::apply(patch_type, "Scale", current, &patch)
-                            .map_err(|e| ApiError::BadRequest(e.to_string()))
+                        super::registry::apply_patch_to("Scale", current, patch_type, &patch)
                     })
                     .await?;
                 return Ok(json_response(200, &scale));
             }
             let mut opts = write_options(q)?;
-            if patch_type == PatchType::Apply && q.get("fieldManager").is_none_or(|m| m.is_empty()) {
+            if patch_type == PatchType::Apply && q.get("fieldManager").is_none_or(|m| m.is_empty())
+            {
                 return Err(ApiError::BadRequest(
                     "PATCH /apply requests require a fieldManager".into(),
                 ));
@@ -449,7 +489,9 @@ async fn serve(
                 // Server-side apply always validates strictly in kube-apiserver.
                 opts.validation = FieldValidation::Strict;
             }
-            let written = reg.patch(def, ns, name, sub, patch_type, patch, &opts).await?;
+            let written = reg
+                .patch(def, ns, name, sub, patch_type, patch, &opts)
+                .await?;
             Ok(written_response(written))
         }
         ("delete", _) => {
@@ -457,7 +499,10 @@ async fn serve(
             match reg.delete(def, ns, name, &opts).await? {
                 Deleted::Pending(obj) => Ok(json_response(200, &obj)),
                 Deleted::Gone(obj) => {
-                    if matches!(def.kind, Kind::Pod | Kind::Service | Kind::ServiceAccount | Kind::Namespace) {
+                    if matches!(
+                        def.kind,
+                        Kind::Pod | Kind::Service | Kind::ServiceAccount | Kind::Namespace
+                    ) {
                         Ok(json_response(200, &obj))
                     } else {
                         Ok(json_response(200, &delete_status(def, &obj)))
@@ -472,7 +517,10 @@ async fn serve(
                 ..Default::default()
             };
             let items = reg.delete_collection(def, ns, list_opts, &opts).await?;
-            Ok(json_response(200, &list_body(def, items.iter().collect(), "", None, None)))
+            Ok(json_response(
+                200,
+                &list_body(def, items.iter().collect(), "", None, None),
+            ))
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -620,7 +668,9 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
     let from = match q.get("resourceVersion").map(String::as_str) {
         None | Some("") | Some("0") => None,
         Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-            ApiError::BadRequest(format!("resourceVersion: Invalid value: \"{rv}\": must be a valid integer"))
+            ApiError::BadRequest(format!(
+                "resourceVersion: Invalid value: \"{rv}\": must be a valid integer"
+            ))
         })?),
     };
     let timeout = q
@@ -639,7 +689,7 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
     {
         Ok((start, rx)) => WatchStream {
             registry: Some((registry, start.id)),
-            pending: start.initial.into(),
+            pending: start.initial.into_iter().map(WatchLine::Item).collect(),
             rx: Some(rx),
             deadline: tokio::time::Instant::now() + Duration::from_secs(timeout),
         },
@@ -663,7 +713,14 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
                 let obj = crate::api::convert::from_storage(def, &obj);
                 let object = if as_table {
                     let rv = meta::str_at(&obj, &["metadata", "resourceVersion"]).to_string();
-                    table::table(def.kind, &[&obj], &rv, None, include, jiff::Timestamp::now())
+                    table::table(
+                        def.kind,
+                        &[&obj],
+                        &rv,
+                        None,
+                        include,
+                        jiff::Timestamp::now(),
+                    )
                 } else {
                     obj
                 };

@@ -1,6 +1,8 @@
 //! The API server's Prometheus metrics, rendered on `/metrics`.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use std::time::Duration;
 
 /// Request counters and latencies.
@@ -82,7 +84,9 @@ mod tests {
         let m = Metrics::new();
         m.observe_request("create", "pods", 201, Duration::from_millis(3));
         let text = m.render();
-        assert!(text.contains("tutti_apiserver_requests_total{code=\"201\",resource=\"pods\",verb=\"create\"} 1"));
+        assert!(text.contains(
+            "tutti_apiserver_requests_total{code=\"201\",resource=\"pods\",verb=\"create\"} 1"
+        ));
         assert!(text.contains("# HELP tutti_apiserver_request_duration_seconds"));
     }
 }

@@ -60,7 +60,12 @@ impl Handler<Create> for ApiServer {
         let registry = self.registry.clone();
         Box::pin(async move {
             let w = registry
-                .create(msg.def, &msg.namespace, msg.object, &WriteOptions::default())
+                .create(
+                    msg.def,
+                    &msg.namespace,
+                    msg.object,
+                    &WriteOptions::default(),
+                )
                 .await?;
             Ok(w.object)
         })
@@ -76,7 +81,8 @@ impl Handler<Get> for ApiServer {
 }
 
 /// The namespaces every cluster has from the start.
-pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Creates the system namespaces that do not exist yet.
 pub async fn bootstrap(api: &Addr<ApiServer>) -> Result<()> {

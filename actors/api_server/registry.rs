@@ -94,7 +94,7 @@ pub struct Registry {
 }
 
 /// Maps a store error on one object to the Status kube-apiserver would answer.
-fn store_err(def: &ResourceDef, name: &str) -> impl Fn(StoreError) -> ApiError + '_ {
+fn store_err<'a>(def: &'a ResourceDef, name: &str) -> impl Fn(StoreError) -> ApiError + 'a {
     let name = name.to_string();
     move |e| match e {
         StoreError::NotFound(_) => ApiError::NotFound {
@@ -307,7 +307,10 @@ impl Registry {
                 uid: None,
             };
             let op = if should_delete_during_update(&new) {
-                WriteOp::Delete { key: key.clone(), pre }
+                WriteOp::Delete {
+                    key: key.clone(),
+                    pre,
+                }
             } else {
                 WriteOp::Update {
                     key: key.clone(),
@@ -327,7 +330,9 @@ impl Registry {
                 Err(e) => return Err(store_err(def, name)(e)),
             }
         }
-        Err(store_err(def, name)(last_err.unwrap_or(StoreError::Unavailable)))
+        Err(store_err(def, name)(
+            last_err.unwrap_or(StoreError::Unavailable),
+        ))
     }
 
     /// UPDATE (PUT), of the object or its status.
@@ -358,7 +363,8 @@ impl Registry {
         use crate::api::patch::PatchType;
         let result = self
             .update_with(def, namespace, name, sub, opts, |current| {
-                apply_patch(def, current, patch_type, &patch)
+                apply_patch_to(def.kind_name, current, patch_type, &patch)
+                    .map_err(|e| qualify(e, def))
             })
             .await;
         match result {
@@ -390,7 +396,13 @@ impl Registry {
                 uid: None,
             };
             let (op, pending) = match plan {
-                DeletePlan::Now => (WriteOp::Delete { key: key.clone(), pre }, false),
+                DeletePlan::Now => (
+                    WriteOp::Delete {
+                        key: key.clone(),
+                        pre,
+                    },
+                    false,
+                ),
                 DeletePlan::Unchanged => {
                     return Ok(Deleted::Pending(convert::from_storage(def, &current)))
                 }
@@ -419,7 +431,9 @@ impl Registry {
                 Err(e) => return Err(store_err(def, name)(e)),
             }
         }
-        Err(store_err(def, name)(last_err.unwrap_or(StoreError::Unavailable)))
+        Err(store_err(def, name)(
+            last_err.unwrap_or(StoreError::Unavailable),
+        ))
     }
 
     /// DELETE a collection: every object the list options select.
@@ -462,29 +476,40 @@ impl Registry {
             });
         }
         let opts = WriteOptions::default();
-        self.update_with(def, namespace, name, Some(Subresource::Binding), &opts, |pod| {
-            let assigned = meta::str_at(pod, &["spec", "nodeName"]);
-            if !assigned.is_empty() {
-                return Err(ApiError::Conflict {
-                    resource: "pods".into(),
-                    name: name.to_string(),
-                    detail: format!("pod {name} is already assigned to node \"{assigned}\""),
-                });
-            }
-            if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
-                return Err(ApiError::Conflict {
-                    resource: "pods".into(),
-                    name: name.to_string(),
-                    detail: format!("pod {name} is being deleted, cannot be assigned to a host"),
-                });
-            }
-            let mut pod = pod.clone();
-            pod["spec"]["nodeName"] = json!(node);
-            set_condition(&mut pod, "PodScheduled", "True", "", "");
-            Ok(pod)
-        })
+        self.update_with(
+            def,
+            namespace,
+            name,
+            Some(Subresource::Binding),
+            &opts,
+            |pod| {
+                let assigned = meta::str_at(pod, &["spec", "nodeName"]);
+                if !assigned.is_empty() {
+                    return Err(ApiError::Conflict {
+                        resource: "pods".into(),
+                        name: name.to_string(),
+                        detail: format!("pod {name} is already assigned to node \"{assigned}\""),
+                    });
+                }
+                if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
+                    return Err(ApiError::Conflict {
+                        resource: "pods".into(),
+                        name: name.to_string(),
+                        detail: format!(
+                            "pod {name} is being deleted, cannot be assigned to a host"
+                        ),
+                    });
+                }
+                let mut pod = pod.clone();
+                pod["spec"]["nodeName"] = json!(node);
+                set_condition(&mut pod, "PodScheduled", "True", "", "");
+                Ok(pod)
+            },
+        )
         .await?;
-        Ok(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}))
+        Ok(
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        )
     }
 
     /// GET a `Scale` for a workload.
@@ -519,7 +544,9 @@ impl Registry {
                         name: name.to_string(),
                         causes: vec![crate::api::status::StatusCause {
                             reason: "FieldValueInvalid".into(),
-                            message: format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+                            message: format!(
+                                "Invalid value: {replicas}: must be greater than or equal to 0"
+                            ),
                             field: "spec.replicas".into(),
                         }],
                     });
@@ -564,9 +591,11 @@ impl Registry {
             if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
                 for port in ports {
                     if port.get("nodePort").and_then(Value::as_i64).unwrap_or(0) == 0 {
-                        let p = (30000..=32767)
-                            .find(|p| !used.contains(p))
-                            .ok_or_else(|| ApiError::Internal("failed to allocate a nodePort: range is full".into()))?;
+                        let p = (30000..=32767).find(|p| !used.contains(p)).ok_or_else(|| {
+                            ApiError::Internal(
+                                "failed to allocate a nodePort: range is full".into(),
+                            )
+                        })?;
                         used.insert(p);
                         port["nodePort"] = json!(p);
                     }
@@ -662,7 +691,11 @@ const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// `generateName` plus five random characters, as kube-apiserver names objects.
 pub fn generate_name(prefix: &str) -> String {
-    let prefix = if prefix.len() > 58 { &prefix[..58] } else { prefix };
+    let prefix = if prefix.len() > 58 {
+        &prefix[..58]
+    } else {
+        prefix
+    };
     let suffix: String = (0..5)
         .map(|_| NAME_ALPHABET[rand::random::<u32>() as usize % NAME_ALPHABET.len()] as char)
         .collect();
@@ -696,7 +729,12 @@ pub fn prepare_create(def: &ResourceDef, namespace: &str, obj: &mut Value) -> Re
     meta::set(obj, "uid", uuid::Uuid::new_v4().to_string());
     meta::set(obj, "creationTimestamp", meta::now_rfc3339());
     meta::set(obj, "generation", 1);
-    for gone in ["deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"] {
+    for gone in [
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "managedFields",
+        "selfLink",
+    ] {
         meta::remove(obj, gone);
     }
     if def.has(Subresource::Status) {
@@ -728,7 +766,8 @@ pub fn qos_class(pod: &Value) -> &'static str {
         let requests = c.pointer("/resources/requests").and_then(Value::as_object);
         let limits = c.pointer("/resources/limits").and_then(Value::as_object);
         let relevant = |m: Option<&serde_json::Map<String, Value>>| {
-            m.map(|m| m.keys().any(|k| k == "cpu" || k == "memory")).unwrap_or(false)
+            m.map(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
+                .unwrap_or(false)
         };
         any |= relevant(requests) || relevant(limits);
         for res in ["cpu", "memory"] {
@@ -766,7 +805,8 @@ pub fn merge_update(
     let desired_ns = meta::namespace(&desired);
     if def.namespaced && !desired_ns.is_empty() && desired_ns != namespace {
         return Err(ApiError::BadRequest(
-            "the namespace of the provided object does not match the namespace sent on the request".into(),
+            "the namespace of the provided object does not match the namespace sent on the request"
+                .into(),
         ));
     }
     let mut new = match sub {
@@ -843,7 +883,11 @@ pub fn merge_update(
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -872,34 +916,38 @@ fn should_delete_during_update(obj: &Value) -> bool {
             == 0
 }
 
-fn apply_patch(
-    def: &ResourceDef,
+/// Applies a patch of any type to an object of the named kind (`Scale` too).
+pub fn apply_patch_to(
+    kind_name: &str,
     current: &Value,
     patch_type: crate::api::patch::PatchType,
     patch: &Value,
 ) -> Result<Value> {
     use crate::api::patch::{self, PatchType};
-    let patched = match patch_type {
-        PatchType::Json => patch::json::json_patch(current, patch)
-            .map_err(|e| ApiError::Invalid {
-                kind: def.qualified_kind(),
-                name: meta::name(current).to_string(),
-                causes: vec![crate::api::status::StatusCause {
-                    reason: "FieldValueInvalid".into(),
-                    message: e.to_string(),
-                    field: String::new(),
-                }],
-            })?,
-        PatchType::Merge => patch::merge::merge_patch(current, patch),
+    match patch_type {
+        PatchType::Json => patch::json::json_patch(current, patch).map_err(|e| ApiError::Invalid {
+            kind: kind_name.to_string(),
+            name: meta::name(current).to_string(),
+            causes: vec![crate::api::status::StatusCause {
+                reason: "FieldValueInvalid".into(),
+                message: e.to_string(),
+                field: String::new(),
+            }],
+        }),
+        PatchType::Merge => Ok(patch::merge::merge_patch(current, patch)),
         PatchType::StrategicMerge | PatchType::Apply => {
-            patch::strategic::strategic_merge_patch(def.kind_name, current, patch)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?
+            patch::strategic::strategic_merge_patch(kind_name, current, patch)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))
         }
-    };
-    Ok(patched)
+    }
 }
 
-fn check_preconditions(def: &ResourceDef, name: &str, obj: &Value, pre: &Preconditions) -> Result<()> {
+fn check_preconditions(
+    def: &ResourceDef,
+    name: &str,
+    obj: &Value,
+    pre: &Preconditions,
+) -> Result<()> {
     if let Some(uid) = &pre.uid {
         if meta::uid(obj) != uid {
             return Err(ApiError::Conflict {
@@ -944,8 +992,8 @@ pub fn plan_delete(kind: Kind, obj: &Value, opts: &DeleteOptions) -> DeletePlan 
     let mut finalizers = string_list(obj.pointer("/metadata/finalizers"));
     // A namespace waits for its `spec.finalizers` (the namespace controller empties it once
     // the contents are gone), as kube-apiserver's namespace registry does.
-    let spec_finalizers = kind == Kind::Namespace
-        && !string_list(obj.pointer("/spec/finalizers")).is_empty();
+    let spec_finalizers =
+        kind == Kind::Namespace && !string_list(obj.pointer("/spec/finalizers")).is_empty();
     let mut add = |f: &str| {
         if !finalizers.iter().any(|x| x == f) {
             finalizers.push(f.to_string());
@@ -964,7 +1012,10 @@ pub fn plan_delete(kind: Kind, obj: &Value, opts: &DeleteOptions) -> DeletePlan 
             0
         } else {
             opts.grace_period_seconds
-                .or_else(|| obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+                .or_else(|| {
+                    obj.pointer("/spec/terminationGracePeriodSeconds")
+                        .and_then(Value::as_i64)
+                })
                 .unwrap_or(30)
                 .max(0)
         }
@@ -999,7 +1050,8 @@ pub fn plan_delete(kind: Kind, obj: &Value, opts: &DeleteOptions) -> DeletePlan 
 /// Sets (or replaces) a status condition.
 pub fn set_condition(obj: &mut Value, ty: &str, status: &str, reason: &str, message: &str) {
     let now = meta::now_rfc3339();
-    let mut cond = json!({"type": ty, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
+    let mut cond =
+        json!({"type": ty, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
     if !reason.is_empty() {
         cond["reason"] = json!(reason);
     }
@@ -1018,7 +1070,10 @@ pub fn set_condition(obj: &mut Value, ty: &str, status: &str, reason: &str, mess
         *conditions = json!([]);
     }
     let list = conditions.as_array_mut().expect("made an array above");
-    match list.iter_mut().find(|c| c.get("type").and_then(Value::as_str) == Some(ty)) {
+    match list
+        .iter_mut()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
+    {
         Some(c) if c.get("status").and_then(Value::as_str) == Some(status) => {}
         Some(c) => *c = cond,
         None => list.push(cond),
@@ -1029,7 +1084,8 @@ pub fn set_condition(obj: &mut Value, ty: &str, status: &str, reason: &str, mess
 pub fn scale_of(obj: &Value) -> Value {
     let selector = obj
         .pointer("/spec/selector")
-        .map(crate::api::selector::render_label_selector)
+        .and_then(|s| crate::api::selector::from_label_selector_json(s).ok())
+        .map(|s| s.to_string())
         .unwrap_or_default();
     json!({
         "kind": "Scale",
@@ -1103,7 +1159,10 @@ mod tests {
         let DeletePlan::Mark(marked) = plan_delete(Kind::Deployment, &d, &o) else {
             panic!("expected the delete to wait for the finalizer");
         };
-        assert_eq!(marked["metadata"]["finalizers"], json!(["foregroundDeletion"]));
+        assert_eq!(
+            marked["metadata"]["finalizers"],
+            json!(["foregroundDeletion"])
+        );
     }
 
     #[test]
@@ -1123,7 +1182,10 @@ mod tests {
             qos_class(&pod(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
             "Guaranteed"
         );
-        assert_eq!(qos_class(&pod(json!({"requests": {"cpu": "1"}}))), "Burstable");
+        assert_eq!(
+            qos_class(&pod(json!({"requests": {"cpu": "1"}}))),
+            "Burstable"
+        );
     }
 
     #[test]

@@ -17,7 +17,10 @@ use std::time::Instant;
 /// Runs the cluster until SIGINT or SIGTERM.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let data_dir = args.data_dir.clone().unwrap_or_else(super::default_data_dir);
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(super::default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let secrets = ClusterSecrets::load_or_create(&data_dir, &[args.address.clone()])
@@ -73,7 +76,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .kubeconfig
         .clone()
         .unwrap_or_else(|| data_dir.join("kubeconfig"));
-    write_kubeconfig(&kubeconfig_path, &kubeconfig(&url, &secrets.ca_cert_pem, &secrets.admin_token))?;
+    write_kubeconfig(
+        &kubeconfig_path,
+        &kubeconfig(&url, &secrets.ca_cert_pem, &secrets.admin_token),
+    )?;
 
     println!(
         "tutti is up at {url} (ready in {} ms): export KUBECONFIG={}",
