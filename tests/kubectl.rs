@@ -1,0 +1,239 @@
+//! The real kubectl against `tutti up`: the everyday verbs behave as against Kubernetes.
+
+mod common;
+
+use common::{write_file, Cluster};
+use std::time::Duration;
+
+const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+        env:
+        - name: MODE
+          value: prod
+      - name: sidecar
+        image: busybox:1.36
+"#;
+
+fn with_deployment() -> Cluster {
+    let c = Cluster::start();
+    let path = write_file(&c, "deploy.yaml", DEPLOYMENT);
+    let out = c.ok(&["apply", "-f", path.to_str().unwrap()]);
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    c
+}
+
+#[test]
+fn get_namespaces_shows_the_four_system_namespaces() {
+    let c = Cluster::start();
+    let out = c.ok(&["get", "ns"]);
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "STATUS", "AGE"]);
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(ns))
+            .unwrap_or_else(|| panic!("{ns} missing from:\n{out}"));
+        assert!(line.contains("Active"), "{line}");
+    }
+}
+
+#[test]
+fn api_resources_lists_every_resource_with_short_names() {
+    let c = Cluster::start();
+    let out = c.ok(&["api-resources"]);
+    for (name, short) in [
+        ("pods", "po"),
+        ("deployments", "deploy"),
+        ("replicasets", "rs"),
+        ("services", "svc"),
+        ("namespaces", "ns"),
+        ("nodes", "no"),
+        ("horizontalpodautoscalers", "hpa"),
+        ("serviceaccounts", "sa"),
+        ("configmaps", "cm"),
+        ("endpoints", "ep"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} missing from:\n{out}"));
+        assert!(line.split_whitespace().any(|w| w == short), "{line}");
+    }
+    for name in [
+        "secrets",
+        "events",
+        "statefulsets",
+        "daemonsets",
+        "jobs",
+        "cronjobs",
+        "leases",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing");
+    }
+}
+
+#[test]
+fn scale_changes_replicas_through_the_scale_subresource() {
+    let c = with_deployment();
+    let out = c.ok(&["scale", "deploy", "web", "--replicas=5"]);
+    assert!(out.contains("deployment.apps/web scaled"), "{out}");
+    let replicas = c.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]);
+    assert_eq!(replicas, "5");
+}
+
+#[test]
+fn set_image_changes_only_the_image() {
+    let c = with_deployment();
+    c.ok(&["set", "image", "deploy/web", "web=nginx:1.27"]);
+    let spec = c.ok(&["get", "deploy", "web", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    let containers = &v["spec"]["template"]["spec"]["containers"];
+    assert_eq!(containers[0]["image"], "nginx:1.27");
+    assert_eq!(
+        containers[0]["ports"][0]["containerPort"], 80,
+        "{containers}"
+    );
+    assert_eq!(containers[0]["env"][0]["value"], "prod", "{containers}");
+    assert_eq!(containers[1]["image"], "busybox:1.36", "{containers}");
+    assert_eq!(v["metadata"]["generation"], 2);
+}
+
+#[test]
+fn label_and_annotate_add_and_remove_keys() {
+    let c = with_deployment();
+    c.ok(&["label", "deploy", "web", "tier=front"]);
+    c.ok(&["annotate", "deploy", "web", "owner=team-a"]);
+    let labels = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.metadata.labels.tier}",
+    ]);
+    assert_eq!(labels, "front");
+    let ann = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.metadata.annotations.owner}",
+    ]);
+    assert_eq!(ann, "team-a");
+    // Overwriting needs --overwrite, as on Kubernetes.
+    let err = c.fails(&["label", "deploy", "web", "tier=back"]);
+    assert!(err.contains("already has a value"), "{err}");
+    c.ok(&["label", "deploy", "web", "tier-"]);
+    let labels = c.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.labels}"]);
+    assert!(!labels.contains("tier"), "{labels}");
+}
+
+#[test]
+fn edit_applies_what_the_editor_changed() {
+    let c = with_deployment();
+    let script = write_file(
+        &c,
+        "editor.sh",
+        "#!/bin/sh\nsed -i 's/replicas: 2/replicas: 4/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let r = c.kubectl_env(
+        &["edit", "deploy", "web"],
+        &[
+            ("EDITOR", script.to_str().unwrap()),
+            ("KUBE_EDITOR", script.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("deployment.apps/web edited"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        c.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "4"
+    );
+}
+
+#[test]
+fn delete_removes_the_object() {
+    let c = with_deployment();
+    let out = c.ok(&["delete", "deploy", "web"]);
+    assert!(out.contains("deployment.apps \"web\" deleted"), "{out}");
+    let err = c.fails(&["get", "deploy", "web"]);
+    assert!(err.contains("deployments.apps \"web\" not found"), "{err}");
+}
+
+fn pod_yaml(name: &str, app: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels:\n    app: {app}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n"
+    )
+}
+
+#[test]
+fn label_selectors_with_set_operators_filter_pods() {
+    let c = Cluster::start();
+    for (name, app) in [("pa", "a"), ("pb", "b"), ("pc", "c")] {
+        c.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml(name, app));
+    }
+    let out = c.ok(&["get", "pods", "-l", "app in (a,b)", "-o", "name"]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["pod/pa", "pod/pb"]);
+    let out = c.ok(&["get", "pods", "-l", "app notin (a,b)", "-o", "name"]);
+    assert_eq!(out.trim(), "pod/pc");
+    let out = c.ok(&["get", "pods", "-l", "app!=a", "-o", "name"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let out = c.ok(&[
+        "get",
+        "pods",
+        "--field-selector",
+        "metadata.name=pb",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(out.trim(), "pod/pb");
+}
+
+#[test]
+fn get_pods_shows_kubectl_columns() {
+    let c = Cluster::start();
+    c.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("p1", "a"));
+    let out = c.ok(&["get", "pods"]);
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    let row: Vec<&str> = out.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(&row[..4], ["p1", "0/1", "Pending", "0"]);
+    let wide = c.ok(&["get", "pods", "-o", "wide"]);
+    assert!(wide.lines().next().unwrap().contains("IP"), "{wide}");
+    assert!(wide.lines().next().unwrap().contains("NODE"), "{wide}");
+}
+
+#[test]
+fn get_pods_watch_sees_added_modified_and_deleted() {
+    let c = Cluster::start();
+    c.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("w1", "a"));
+    let watch = c.kubectl_stream(&["get", "pods", "-w", "--output-watch-events"]);
+    watch.wait_for(&["ADDED", "w1"], Duration::from_secs(20));
+    c.ok(&["label", "pod", "w1", "seen=yes"]);
+    watch.wait_for(&["MODIFIED", "w1"], Duration::from_secs(20));
+    c.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("w2", "b"));
+    watch.wait_for(&["ADDED", "w2"], Duration::from_secs(20));
+    c.ok(&["delete", "pod", "w1"]);
+    watch.wait_for(&["DELETED", "w1"], Duration::from_secs(20));
+}
