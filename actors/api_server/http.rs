@@ -169,6 +169,11 @@ fn content_type(req: &HttpRequest) -> String {
 /// Parses a request body as JSON or YAML per its content type.
 fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Value> {
     let ct = content_type(req);
+    if ct.contains("protobuf") {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json, application/yaml".into(),
+        ));
+    }
     if ct.contains("yaml") {
         serde_yaml::from_slice::<Value>(body)
             .map_err(|e| ApiError::BadRequest(format!("error converting YAML to JSON: {e}")))
@@ -354,7 +359,7 @@ async fn route(
         if let Some(resp) = discovery::serve(path, accept(req), &state.server_address) {
             return ("get", String::new(), Ok(resp));
         }
-        if let Some(resp) = super::openapi::serve(path) {
+        if let Some(resp) = super::openapi::serve(path, accept(req)) {
             return ("get", String::new(), Ok(resp));
         }
     }

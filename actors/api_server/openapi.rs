@@ -70,8 +70,29 @@ fn document(group: &str, version: &str) -> Option<Value> {
     }))
 }
 
+/// `/openapi/v2` as an empty document: kubectl reads it (as protobuf) to validate the items of
+/// a `List` on the client, and skips validation for kinds the document does not define, which
+/// leaves validation to the server (which validates strictly, as kubectl asks).
+fn serve_v2(accept: &str) -> HttpResponse {
+    if accept.contains("protobuf") {
+        // An openapi_v2.Document protobuf with only `swagger: "2.0"` (field 1).
+        HttpResponse::Ok()
+            .content_type("application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            .body(&b"\x0a\x032.0"[..])
+    } else {
+        HttpResponse::Ok().content_type("application/json").body(
+            json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.33.0"},
+                   "paths": {}, "definitions": {}})
+            .to_string(),
+        )
+    }
+}
+
 /// Answers an `/openapi/...` path, or None when the path is not one.
-pub fn serve(path: &str) -> Option<HttpResponse> {
+pub fn serve(path: &str, accept: &str) -> Option<HttpResponse> {
+    if path.trim_end_matches('/') == "/openapi/v2" {
+        return Some(serve_v2(accept));
+    }
     let rest = path.trim_matches('/').strip_prefix("openapi/v3")?;
     let rest = rest.trim_start_matches('/');
     let body = if rest.is_empty() {

@@ -916,7 +916,8 @@ fn should_delete_during_update(obj: &Value) -> bool {
             == 0
 }
 
-/// Applies a patch of any type to an object of the named kind (`Scale` too).
+/// Applies a patch of any type to an object of the named kind (`Scale` too), mapping patch
+/// errors to the codes kube-apiserver answers them with.
 pub fn apply_patch_to(
     kind_name: &str,
     current: &Value,
@@ -924,22 +925,18 @@ pub fn apply_patch_to(
     patch: &Value,
 ) -> Result<Value> {
     use crate::api::patch::{self, PatchType};
-    match patch_type {
-        PatchType::Json => patch::json::json_patch(current, patch).map_err(|e| ApiError::Invalid {
-            kind: kind_name.to_string(),
-            name: meta::name(current).to_string(),
-            causes: vec![crate::api::status::StatusCause {
-                reason: "FieldValueInvalid".into(),
-                message: e.to_string(),
-                field: String::new(),
-            }],
-        }),
-        PatchType::Merge => Ok(patch::merge::merge_patch(current, patch)),
+    let result = match patch_type {
+        PatchType::Json => patch::json_patch(current, patch),
+        PatchType::Merge => Ok(patch::merge_patch(current, patch)),
         PatchType::StrategicMerge | PatchType::Apply => {
-            patch::strategic::strategic_merge_patch(kind_name, current, patch)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))
+            patch::strategic_merge_patch(kind_name, current, patch)
         }
-    }
+    };
+    result.map_err(|e| match e.code() {
+        400 => ApiError::BadRequest(e.status_message()),
+        422 => ApiError::Unprocessable(e.status_message()),
+        _ => ApiError::Internal(e.status_message()),
+    })
 }
 
 fn check_preconditions(
@@ -1084,7 +1081,7 @@ pub fn set_condition(obj: &mut Value, ty: &str, status: &str, reason: &str, mess
 pub fn scale_of(obj: &Value) -> Value {
     let selector = obj
         .pointer("/spec/selector")
-        .and_then(|s| crate::api::selector::from_label_selector_json(s).ok())
+        .and_then(|s| crate::api::selector::LabelSelector::from_label_selector_json(s).ok())
         .map(|s| s.to_string())
         .unwrap_or_default();
     json!({

@@ -45,6 +45,9 @@ pub enum ApiError {
         name: String,
         causes: Vec<StatusCause>,
     },
+    /// 422 without field causes (e.g. a JSON patch whose `test` failed).
+    #[error("{0}")]
+    Unprocessable(String),
     /// 400: the request cannot be understood.
     #[error("{0}")]
     BadRequest(String),
@@ -105,7 +108,7 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } | ApiError::NoSuchPath => 404,
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
-            ApiError::Invalid { .. } => 422,
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => 422,
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
             ApiError::Forbidden(_) => 403,
@@ -125,7 +128,7 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NoSuchPath => "NotFound",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
             ApiError::Conflict { .. } => "Conflict",
-            ApiError::Invalid { .. } => "Invalid",
+            ApiError::Invalid { .. } | ApiError::Unprocessable(_) => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",

@@ -188,6 +188,15 @@ impl Cluster {
         r.stderr
     }
 
+    /// Makes sure a namespace exists (through `kubectl apply`).
+    pub fn create_namespace(&self, name: &str) {
+        let r = self.kubectl_stdin(
+            &["apply", "-f", "-"],
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"),
+        );
+        assert_eq!(r.code, 0, "creating namespace {name}: {}", r.stderr);
+    }
+
     /// Starts a long-running kubectl (e.g. `get -w`) whose stdout lines arrive on a channel.
     pub fn kubectl_stream(&self, args: &[&str]) -> Stream {
         let mut child = self
