@@ -70,11 +70,13 @@ impl ClientConfig {
         let connector = awc::Connector::new()
             .rustls_0_23(Arc::new(tls))
             .limit(connections);
-        let client = awc::Client::builder()
+        let mut builder = awc::Client::builder()
             .connector(connector)
-            .timeout(Duration::from_secs(30))
-            .bearer_auth(&self.token)
-            .finish();
+            .timeout(Duration::from_secs(30));
+        if !self.token.is_empty() {
+            builder = builder.bearer_auth(&self.token);
+        }
+        let client = builder.finish();
         Ok(ApiClient {
             base: self.server.clone(),
             client,
@@ -107,6 +109,31 @@ impl ApiClient {
             None => req.send().await,
         }
         .map_err(|e| ClientError::Request(e.to_string()))?;
+        let bytes = resp
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok((resp.status().as_u16(), value))
+    }
+
+    /// Sends raw bytes with a content type (for malformed or non-JSON bodies).
+    pub async fn raw(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, Value), ClientError> {
+        let mut resp = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .insert_header(("Accept", "application/json"))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body.to_vec())
+            .await
+            .map_err(|e| ClientError::Request(e.to_string()))?;
         let bytes = resp
             .body()
             .limit(64 * 1024 * 1024)
