@@ -5,12 +5,14 @@
 //!   `Status` errors, selectors, patches, validation and defaulting, Table rows, discovery.
 //! - [`store`]: the `Store` trait, its redb backend, the watch event log and the list cache.
 //! - [`security`]: the cluster CA, serving certificate and bearer tokens.
+//! - [`bench`]: the benchmark harness (`tutti bench`).
 //! - [`cli`]: the `tutti` command line.
 //! - [`client`]: an HTTPS client configured from a kubeconfig (benchmarks, tests).
 //! - [`actors`]: one module per component (API server, store, ...); lives in `actors/` at the
 //!   top of the repository so that `ls` shows the architecture.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod security;

@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Command::Up(args) => tutti::cli::up::run(args).await,
+            Command::Bench(args) => tutti::cli::bench::run(args).await,
         }
     });
     match result {

@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - [`up`]: `tutti up`, an all-in-one cluster in this process.
+//! - [`bench`]: `tutti bench`, the benchmark scenarios.
 
+pub mod bench;
 pub mod up;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +26,33 @@ pub enum Command {
     /// Start an all-in-one cluster (control plane and nodes) in this process, on the embedded
     /// store. Objects persist in the data dir across restarts.
     Up(UpArgs),
+    /// Run a benchmark scenario and print its figures (`--list` shows the scenarios).
+    Bench(BenchArgs),
+}
+
+/// Options of `tutti bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The scenario to run.
+    #[arg(required_unless_present = "list")]
+    pub scenario: Option<String>,
+
+    /// List the scenarios.
+    #[arg(long)]
+    pub list: bool,
+
+    /// How many operations to run (default: 20000 for api, 200000 for store).
+    #[arg(long)]
+    pub ops: Option<usize>,
+
+    /// Concurrent clients (api) or writers in flight (store) [default: 64 for api, 512 for
+    /// store].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 /// Options of `tutti up`.

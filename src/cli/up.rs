@@ -14,13 +14,23 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 use std::time::Instant;
 
-/// Runs the cluster until SIGINT or SIGTERM.
-pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+/// A started control plane.
+pub struct Started {
+    /// The HTTPS server; awaiting it runs the cluster until SIGINT or SIGTERM.
+    pub server: actix_web::dev::Server,
+    /// `https://<address>:<port>`.
+    pub url: String,
+    pub kubeconfig: std::path::PathBuf,
+    pub data_dir: std::path::PathBuf,
+    /// From the start of `start` to the API being ready.
+    pub startup: std::time::Duration,
+}
+
+/// Starts the store, the API server and its HTTPS listener. The store runs on an arbiter
+/// (thread) of its own so the HTTP workers and the store never wait on each other's thread.
+pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     let started = Instant::now();
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(super::default_data_dir);
+    let data_dir = args.data_dir.clone().unwrap_or_else(super::default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let secrets = ClusterSecrets::load_or_create(&data_dir, &[args.address.clone()])
@@ -35,8 +45,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         )
     })?;
     let store = StoreActor::open(Box::new(backend), StoreConfig::default())
-        .context("cannot load the store")?
-        .start();
+        .context("cannot load the store")?;
+    let store_arbiter = actix::Arbiter::new();
+    let store = StoreActor::start_in_arbiter(&store_arbiter.handle(), move |_| store);
     let registry = Registry::new(StoreClient::new(store));
     let api = ApiServer::new(registry.clone()).start();
     bootstrap(&api)
@@ -46,8 +57,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let auth = Authenticator::new(&secrets.admin_token);
     let metrics = Metrics::new();
     let address = args.address.clone();
-    let server_address_holder = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
-    let holder = server_address_holder.clone();
+    let server_address = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let holder = server_address.clone();
     let server = HttpServer::new(move || {
         let state = AppState {
             registry: registry.clone(),
@@ -70,7 +81,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .map(|a| a.port())
         .context("the server bound no address")?;
     let url = format!("https://{address}:{port}");
-    let _ = server_address_holder.set(format!("{address}:{port}"));
+    let _ = server_address.set(format!("{address}:{port}"));
 
     let kubeconfig_path = args
         .kubeconfig
@@ -80,13 +91,25 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         &kubeconfig_path,
         &kubeconfig(&url, &secrets.ca_cert_pem, &secrets.admin_token),
     )?;
+    Ok(Started {
+        server: server.run(),
+        url,
+        kubeconfig: kubeconfig_path,
+        data_dir,
+        startup: started.elapsed(),
+    })
+}
 
+/// Runs the cluster until SIGINT or SIGTERM.
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let started = start(&args).await?;
     println!(
-        "tutti is up at {url} (ready in {} ms): export KUBECONFIG={}",
-        started.elapsed().as_millis(),
-        kubeconfig_path.display()
+        "tutti is up at {} (ready in {} ms): export KUBECONFIG={}",
+        started.url,
+        started.startup.as_millis(),
+        started.kubeconfig.display()
     );
-    server.run().await.context("API server failed")?;
+    started.server.await.context("API server failed")?;
     println!("tutti stopped");
     Ok(())
 }

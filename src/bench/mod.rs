@@ -1,0 +1,116 @@
+//! The benchmark harness behind `tutti bench <scenario>`: each scenario prints a small table of
+//! figures and can write them as JSON. Figures, not assertions: targets are checked by reading
+//! them (see docs/BENCHMARKS.md).
+//!
+//! # Layout
+//! - [`api`]: pod creates over HTTPS with concurrent clients.
+//! - [`store`]: store writes per second in process (group commit).
+
+pub mod api;
+pub mod store;
+
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The scenarios, with a line each for `--list`.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    ("api", "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency"),
+    ("store", "store writes per second in process, with group commit"),
+];
+
+/// A scenario's result: named figures, printed as a table and written as JSON.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub scenario: String,
+    pub figures: Vec<(String, f64, String)>,
+}
+
+impl Report {
+    /// A report for a scenario.
+    pub fn new(scenario: &str) -> Report {
+        Report {
+            scenario: scenario.to_string(),
+            figures: Vec::new(),
+        }
+    }
+
+    /// Adds a figure with its unit.
+    pub fn add(&mut self, name: &str, value: f64, unit: &str) {
+        self.figures
+            .push((name.to_string(), value, unit.to_string()));
+    }
+
+    /// The figures as a table.
+    pub fn table(&self) -> String {
+        let width = self.figures.iter().map(|f| f.0.len()).max().unwrap_or(0);
+        let mut out = format!("{}\n", self.scenario);
+        for (name, value, unit) in &self.figures {
+            let value = if value.fract() == 0.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.2}")
+            };
+            out.push_str(&format!("  {name:<width$}  {value:>12} {unit}\n"));
+        }
+        out
+    }
+
+    /// The figures as JSON.
+    pub fn json(&self) -> Value {
+        let figures: serde_json::Map<String, Value> = self
+            .figures
+            .iter()
+            .map(|(n, v, u)| (n.clone(), json!({"value": v, "unit": u})))
+            .collect();
+        json!({"scenario": self.scenario, "figures": figures})
+    }
+}
+
+/// The p-th percentile (0..=100) of sorted latencies.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    /// Creates `tutti-bench-<scenario>-<pid>` under the temp dir, empty.
+    pub fn new(scenario: &str) -> std::io::Result<ScratchDir> {
+        let dir = std::env::temp_dir().join(format!("tutti-bench-{scenario}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&v, 50.0), Duration::from_millis(51));
+        assert_eq!(percentile(&v, 99.0), Duration::from_millis(99));
+        assert_eq!(percentile(&[], 99.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn reports_render_as_table_and_json() {
+        let mut r = Report::new("api");
+        r.add("creates_per_second", 3100.5, "1/s");
+        assert!(r.table().contains("creates_per_second"));
+        assert_eq!(r.json()["figures"]["creates_per_second"]["value"], 3100.5);
+    }
+}
