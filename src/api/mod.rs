@@ -6,12 +6,14 @@
 //! - [`meta`]: helpers to read and write `metadata` on untyped objects.
 //! - [`selector`]: label and field selectors.
 //! - [`patch`]: strategic merge, JSON merge and JSON patches.
+//! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` bodies into their JSON form.
 //! - [`validation`]: decoding (strict fields), defaulting and validation per kind.
 //! - [`table`]: `meta.k8s.io/v1` Table rows with the columns kubectl prints.
 
 pub mod convert;
 pub mod meta;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod selector;
 pub mod status;
