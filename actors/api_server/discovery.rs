@@ -210,6 +210,7 @@ fn aggregated_resource(d: &ResourceDef) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::body::MessageBody;
 
     fn body(resp: HttpResponse) -> Value {
         let bytes = match resp.into_body().try_into_bytes() {

@@ -169,10 +169,10 @@ fn content_type(req: &HttpRequest) -> String {
 /// Parses a request body as JSON or YAML per its content type.
 fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Value> {
     let ct = content_type(req);
-    if ct.contains("protobuf") {
-        return Err(ApiError::UnsupportedMediaType(
-            "application/json, application/yaml".into(),
-        ));
+    // kubectl's typed-client commands (`create namespace`, `create deployment`...) send
+    // protobuf.
+    if crate::api::protobuf::is_protobuf(&ct) {
+        return crate::api::protobuf::decode(body).map_err(|e| ApiError::BadRequest(e.to_string()));
     }
     if ct.contains("yaml") {
         serde_yaml::from_slice::<Value>(body)
@@ -495,12 +495,12 @@ async fn serve(
                 opts.validation = FieldValidation::Strict;
             }
             let written = reg
-                .patch(def, ns, name, sub, patch_type, patch, &opts)
+                .patch(def, ns, name, sub, (patch_type, patch), &opts)
                 .await?;
             Ok(written_response(written))
         }
         ("delete", _) => {
-            let opts = delete_options(body, q)?;
+            let opts = delete_options(req, body, q)?;
             match reg.delete(def, ns, name, &opts).await? {
                 Deleted::Pending(obj) => Ok(json_response(200, &obj)),
                 Deleted::Gone(obj) => {
@@ -516,7 +516,7 @@ async fn serve(
             }
         }
         ("deletecollection", _) => {
-            let opts = delete_options(body, q)?;
+            let opts = delete_options(req, body, q)?;
             let list_opts = ListOptions {
                 filter: selector_filter(def, q)?,
                 ..Default::default()
@@ -536,12 +536,11 @@ fn written_response(w: Written) -> HttpResponse {
     with_warnings(json_response(code, &w.object), &w.warnings)
 }
 
-fn delete_options(body: &[u8], q: &Query) -> Result<DeleteOptions> {
+fn delete_options(req: &HttpRequest, body: &[u8], q: &Query) -> Result<DeleteOptions> {
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid DeleteOptions: {e}")))?
+        parse_body(req, body)?
     };
     let grace = body
         .get("gracePeriodSeconds")

@@ -356,8 +356,7 @@ impl Registry {
         namespace: &str,
         name: &str,
         sub: Option<Subresource>,
-        patch_type: crate::api::patch::PatchType,
-        patch: Value,
+        (patch_type, patch): (crate::api::patch::PatchType, Value),
         opts: &WriteOptions,
     ) -> Result<Written> {
         use crate::api::patch::PatchType;

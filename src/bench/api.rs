@@ -29,8 +29,12 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
     let errors = Rc::new(RefCell::new(0usize));
     let begin = Instant::now();
     let workers = (0..clients).map(|_| {
-        let (client, next, latencies, errors) =
-            (client.clone(), next.clone(), latencies.clone(), errors.clone());
+        let (client, next, latencies, errors) = (
+            client.clone(),
+            next.clone(),
+            latencies.clone(),
+            errors.clone(),
+        );
         async move {
             loop {
                 let i = {
@@ -47,7 +51,11 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
                         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}});
                 let t = Instant::now();
                 let r = client
-                    .request(awc::http::Method::POST, "/api/v1/namespaces/default/pods", Some(&pod))
+                    .request(
+                        awc::http::Method::POST,
+                        "/api/v1/namespaces/default/pods",
+                        Some(&pod),
+                    )
                     .await;
                 match r {
                     Ok((201, _)) => latencies.borrow_mut().push(t.elapsed()),
@@ -68,7 +76,11 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
     report.add("creates", ok as f64, "");
     report.add("errors", *errors.borrow() as f64, "");
     report.add("elapsed", elapsed.as_secs_f64(), "s");
-    report.add("creates_per_second", ok as f64 / elapsed.as_secs_f64().max(1e-9), "1/s");
+    report.add(
+        "creates_per_second",
+        ok as f64 / elapsed.as_secs_f64().max(1e-9),
+        "1/s",
+    );
     report.add("p50", ms(percentile(&lat, 50.0)), "ms");
     report.add("p99", ms(percentile(&lat, 99.0)), "ms");
     report.add("startup", ms(started.startup), "ms");

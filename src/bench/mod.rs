@@ -14,8 +14,14 @@ use std::time::Duration;
 
 /// The scenarios, with a line each for `--list`.
 pub const SCENARIOS: &[(&str, &str)] = &[
-    ("api", "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency"),
-    ("store", "store writes per second in process, with group commit"),
+    (
+        "api",
+        "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency",
+    ),
+    (
+        "store",
+        "store writes per second in process, with group commit",
+    ),
 ];
 
 /// A scenario's result: named figures, printed as a table and written as JSON.
@@ -81,7 +87,8 @@ pub struct ScratchDir(pub std::path::PathBuf);
 impl ScratchDir {
     /// Creates `tutti-bench-<scenario>-<pid>` under the temp dir, empty.
     pub fn new(scenario: &str) -> std::io::Result<ScratchDir> {
-        let dir = std::env::temp_dir().join(format!("tutti-bench-{scenario}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tutti-bench-{scenario}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         Ok(ScratchDir(dir))

@@ -17,7 +17,9 @@ pub async fn run(total: usize, in_flight: usize) -> anyhow::Result<Report> {
     let backend = RedbBackend::open(&dir.0.join("store.redb"))?;
     let arbiter = actix::Arbiter::new();
     let actor = StoreActor::open(Box::new(backend), StoreConfig::default())?;
-    let store = StoreClient::new(StoreActor::start_in_arbiter(&arbiter.handle(), move |_| actor));
+    let store = StoreClient::new(StoreActor::start_in_arbiter(&arbiter.handle(), move |_| {
+        actor
+    }));
 
     let next = Rc::new(RefCell::new(0usize));
     let latencies = Rc::new(RefCell::new(Vec::with_capacity(total)));
@@ -58,7 +60,11 @@ pub async fn run(total: usize, in_flight: usize) -> anyhow::Result<Report> {
     report.add("writers_in_flight", in_flight as f64, "");
     report.add("writes", lat.len() as f64, "");
     report.add("elapsed", elapsed.as_secs_f64(), "s");
-    report.add("writes_per_second", lat.len() as f64 / elapsed.as_secs_f64().max(1e-9), "1/s");
+    report.add(
+        "writes_per_second",
+        lat.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        "1/s",
+    );
     report.add("p50", percentile(&lat, 50.0).as_secs_f64() * 1000.0, "ms");
     report.add("p99", percentile(&lat, 99.0).as_secs_f64() * 1000.0, "ms");
     Ok(report)

@@ -14,7 +14,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let scenario = args.scenario.unwrap_or_default();
     let report = match scenario.as_str() {
-        "api" => bench::api::run(args.ops.unwrap_or(20_000), args.concurrency.unwrap_or(64)).await?,
+        "api" => {
+            bench::api::run(args.ops.unwrap_or(20_000), args.concurrency.unwrap_or(64)).await?
+        }
         "store" => {
             bench::store::run(args.ops.unwrap_or(200_000), args.concurrency.unwrap_or(512)).await?
         }

@@ -30,10 +30,13 @@ pub struct Started {
 /// (thread) of its own so the HTTP workers and the store never wait on each other's thread.
 pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     let started = Instant::now();
-    let data_dir = args.data_dir.clone().unwrap_or_else(super::default_data_dir);
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(super::default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let secrets = ClusterSecrets::load_or_create(&data_dir, &[args.address.clone()])
+    let secrets = ClusterSecrets::load_or_create(&data_dir, std::slice::from_ref(&args.address))
         .context("cannot set up the cluster's certificates")?;
     let tls = secrets.server_config()?;
 

@@ -18,10 +18,13 @@ pub enum Mutation {
 #[error("{0}")]
 pub struct BackendError(pub String);
 
+/// Everything a backend holds: the latest revision and every key with its bytes.
+pub type Snapshot = (u64, Vec<(String, Vec<u8>)>);
+
 /// A durable key/value engine with a revision counter, written in atomic batches.
 pub trait Backend: Send + 'static {
     /// Everything stored, and the revision of the last committed batch.
-    fn load(&self) -> Result<(u64, Vec<(String, Vec<u8>)>), BackendError>;
+    fn load(&self) -> Result<Snapshot, BackendError>;
     /// Applies a batch atomically and durably, recording `revision` as the latest.
     fn commit(&mut self, batch: &[Mutation], revision: u64) -> Result<(), BackendError>;
 }
@@ -33,7 +36,7 @@ pub struct MemoryBackend {
 }
 
 impl Backend for MemoryBackend {
-    fn load(&self) -> Result<(u64, Vec<(String, Vec<u8>)>), BackendError> {
+    fn load(&self) -> Result<Snapshot, BackendError> {
         let guard = self
             .inner
             .lock()

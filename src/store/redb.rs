@@ -34,7 +34,7 @@ impl RedbBackend {
 }
 
 impl Backend for RedbBackend {
-    fn load(&self) -> Result<(u64, Vec<(String, Vec<u8>)>), BackendError> {
+    fn load(&self) -> Result<super::backend::Snapshot, BackendError> {
         let tx = self.db.begin_read().map_err(|e| err("starting read", e))?;
         let meta = tx.open_table(META).map_err(|e| err("opening meta", e))?;
         let revision = meta

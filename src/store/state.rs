@@ -404,7 +404,7 @@ fn seen_as(filter: Option<&Filter>, e: &Event) -> Option<EventType> {
         return Some(e.kind);
     };
     let now = e.kind != EventType::Deleted && f(&e.object);
-    let before = e.prev.as_deref().is_some_and(|p| f(p));
+    let before = e.prev.as_deref().is_some_and(f);
     match (before, now) {
         (true, true) => Some(EventType::Modified),
         (false, true) => Some(EventType::Added),
