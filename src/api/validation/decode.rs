@@ -9,6 +9,7 @@
 //! int32`). Quantities are checked on the way, as kube rejects a malformed one while decoding.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -62,6 +63,8 @@ pub struct Typed<T> {
     pub value: T,
     /// Kube-style paths of unknown fields, e.g. `spec.template.spec.containers[0].foo`.
     pub unknown: Vec<String>,
+    /// Paths of the quantities and the canonical form kube stores them in.
+    quantities: Vec<(String, String)>,
 }
 
 /// Decodes `raw` into `T`, reporting unknown fields instead of dropping them silently.
@@ -70,23 +73,27 @@ pub fn to_typed<T: DeserializeOwned>(
     root_struct: &'static str,
 ) -> Result<Typed<T>, DecodeError> {
     let unknown = RefCell::new(Vec::new());
+    let quantities = RefCell::new(Vec::new());
     let value = T::deserialize(Tracked {
         value: raw,
         json_path: String::new(),
         go_path: String::new(),
         go_struct: root_struct,
         unknown: &unknown,
+        quantities: &quantities,
     })?;
     Ok(Typed {
         value,
         unknown: unknown.into_inner(),
+        quantities: quantities.into_inner(),
     })
 }
 
 /// Decodes `raw` into `T` and serializes it back, so the result holds only fields of `T` in
-/// their canonical JSON form. Fields the type fills in with an empty default when they are
-/// missing (k8s-openapi's required fields) are left out again when the input did not have them,
-/// so that validation can still tell "missing" from "empty" as kube does.
+/// their canonical JSON form, quantities included (`0.5` becomes `500m`, as kube stores it).
+/// Fields the type fills in with an empty default when they are missing (k8s-openapi's
+/// required fields) are left out again when the input did not have them, so that validation
+/// can still tell "missing" from "empty" as kube does.
 pub fn normalize<T: DeserializeOwned + Serialize>(
     raw: &Value,
     root_struct: &'static str,
@@ -95,14 +102,51 @@ pub fn normalize<T: DeserializeOwned + Serialize>(
     let mut out = serde_json::to_value(&typed.value)
         .map_err(|e| DecodeError::located(format!("cannot serialize {root_struct}: {e}")))?;
     prune_added_defaults(&mut out, raw);
+    if !typed.quantities.is_empty() {
+        let canonical: BTreeMap<String, String> = typed.quantities.into_iter().collect();
+        rewrite_quantities(&mut out, &mut String::new(), &canonical);
+    }
     Ok((out, typed.unknown))
 }
 
-/// Removes from `out` the empty values that are absent from `input` at the same place.
+/// Replaces the strings at the recorded quantity paths. Paths are built as [`Tracked`] builds
+/// them: `.key` for object entries, `[i]` for items.
+fn rewrite_quantities(v: &mut Value, path: &mut String, canonical: &BTreeMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                rewrite_quantities(child, path, canonical);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                rewrite_quantities(child, path, canonical);
+                path.truncate(len);
+            }
+        }
+        Value::String(s) => {
+            if let Some(c) = canonical.get(path.as_str()) {
+                s.clone_from(c);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes from `out` the empty values that are absent (or null) in `input` at the same place.
 fn prune_added_defaults(out: &mut Value, input: &Value) {
     match (out, input) {
         (Value::Object(out), Value::Object(input)) => {
-            out.retain(|k, v| input.contains_key(k) || !is_empty_default(v));
+            // A null in the input counts as missing: `"selector": null` is no selector.
+            out.retain(|k, v| input.get(k).is_some_and(|i| !i.is_null()) || !is_empty_default(v));
             for (k, v) in out.iter_mut() {
                 if let Some(iv) = input.get(k) {
                     prune_added_defaults(v, iv);
@@ -139,6 +183,8 @@ struct Tracked<'a, 'u> {
     /// The Go struct the value is a field of, e.g. `DeploymentSpec`.
     go_struct: &'static str,
     unknown: &'u RefCell<Vec<String>>,
+    /// Paths and canonical forms of the quantities met, for [`normalize`] to rewrite.
+    quantities: &'u RefCell<Vec<(String, String)>>,
 }
 
 impl<'a, 'u> Tracked<'a, 'u> {
@@ -156,6 +202,7 @@ impl<'a, 'u> Tracked<'a, 'u> {
             go_path: join(&self.go_path),
             go_struct,
             unknown: self.unknown,
+            quantities: self.quantities,
         }
     }
 
@@ -166,6 +213,7 @@ impl<'a, 'u> Tracked<'a, 'u> {
             go_path: self.go_path.clone(),
             go_struct: self.go_struct,
             unknown: self.unknown,
+            quantities: self.quantities,
         }
     }
 
@@ -324,9 +372,20 @@ impl<'a> de::Deserializer<'a> for Tracked<'a, '_> {
     ) -> Result<V::Value, DecodeError> {
         // kube refuses a malformed quantity while decoding, before validation runs.
         if name == "Quantity" {
-            if let Value::String(s) = self.value {
-                if let Err(e) = quantity::parse(s) {
-                    return Err(DecodeError::located(e.to_string()));
+            let text = match self.value {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+            if let Some(text) = text {
+                match quantity::parse(&text) {
+                    Err(e) => return Err(DecodeError::located(e.to_string())),
+                    Ok(q) => {
+                        let canonical = q.canonical().unwrap_or(text);
+                        self.quantities
+                            .borrow_mut()
+                            .push((self.json_path.clone(), canonical));
+                    }
                 }
             }
         }
@@ -610,9 +669,16 @@ mod tests {
         let raw = json!({"spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}});
         let (out, _) = normalize::<Deployment>(&raw, "Deployment").unwrap();
         assert!(out["spec"].get("selector").is_none());
+        assert_eq!(out["apiVersion"], "apps/v1");
         assert!(out["spec"]["template"]["spec"]["containers"][0]
             .get("name")
             .is_none());
-        assert_eq!(out["apiVersion"], "apps/v1");
+        let raw = json!({"spec": {"containers": [{"name": "c", "resources":
+            {"limits": {"cpu": 0.5, "memory": "1024Mi"}, "requests": {"cpu": "1000m"}}}]}});
+        let (out, _) = normalize::<Pod>(&raw, "Pod").unwrap();
+        assert_eq!(
+            out["spec"]["containers"][0]["resources"],
+            json!({"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "1"}})
+        );
     }
 }

@@ -31,6 +31,7 @@ impl std::error::Error for QuantityError {}
 /// Equality and order are by value: `1` equals `1000m`.
 #[derive(Clone, Copy, Debug)]
 pub struct Quantity {
+    format: Format,
     negative: bool,
     /// The digits, saturated at `i128::MAX` for absurdly long numbers.
     mantissa: i128,
@@ -38,8 +39,20 @@ pub struct Quantity {
     pow2: u32,
 }
 
-/// Parses a quantity string.
+/// How a quantity was written, which decides how kube writes it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// No suffix or a decimal SI one (`m`, `k`, `M`...).
+    DecimalSi,
+    /// A binary SI suffix (`Ki`, `Mi`...).
+    BinarySi,
+    /// An exponent (`e3`).
+    DecimalExponent,
+}
+
+/// Parses a quantity string (surrounding spaces are ignored, as kube's JSON decoding does).
 pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
+    let s = s.trim();
     if s.is_empty() {
         return Err(QuantityError::Format);
     }
@@ -91,7 +104,15 @@ pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
             .saturating_add(i128::from(b - b'0'));
     }
     let denom_len = i32::try_from(denom.len()).unwrap_or(i32::MAX);
+    let format = if pow2 > 0 {
+        Format::BinarySi
+    } else if suffix.starts_with(['e', 'E']) && suffix.len() > 1 {
+        Format::DecimalExponent
+    } else {
+        Format::DecimalSi
+    };
     Ok(Quantity {
+        format,
         negative: negative && mantissa != 0,
         mantissa,
         scale: scale10.saturating_sub(denom_len),
@@ -159,6 +180,105 @@ impl Quantity {
     }
 }
 
+/// Decimal suffixes by power of ten.
+const DECIMAL_SUFFIXES: &[(i32, &str)] = &[
+    (-9, "n"),
+    (-6, "u"),
+    (-3, "m"),
+    (0, ""),
+    (3, "k"),
+    (6, "M"),
+    (9, "G"),
+    (12, "T"),
+    (15, "P"),
+    (18, "E"),
+];
+const BINARY_SUFFIXES: &[&str] = &["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+
+impl Quantity {
+    /// The form kube writes the quantity back in (`Quantity.CanonicalizeBytes`): `0.5` is
+    /// `500m`, `1000m` is `1`, `1.5Gi` is `1536Mi`; precision beyond nano units rounds up.
+    /// `None` when the value is too large to rewrite exactly.
+    pub fn canonical(&self) -> Option<String> {
+        if self.mantissa == 0 {
+            return Some("0".to_string());
+        }
+        if self.mantissa == i128::MAX {
+            return None;
+        }
+        let sign = if self.negative { "-" } else { "" };
+        // Binary quantities stay binary when they are whole numbers of at least 1024.
+        if self.format == Format::BinarySi {
+            if let Some(whole) = self.whole_value().filter(|v| *v >= 1024) {
+                let (mut v, mut k) = (whole, 0);
+                while v % 1024 == 0 && k + 1 < BINARY_SUFFIXES.len() {
+                    v /= 1024;
+                    k += 1;
+                }
+                return Some(format!("{sign}{v}{}", BINARY_SUFFIXES[k]));
+            }
+        }
+        let (mut m, mut scale) = (
+            self.mantissa.checked_mul(1i128.checked_shl(self.pow2)?)?,
+            self.scale,
+        );
+        if scale < -9 {
+            // Round up to a whole number of nano units.
+            let mut divisor: i128 = 1;
+            for _ in scale..-9 {
+                divisor = divisor.checked_mul(10)?;
+            }
+            m = (m + divisor - 1) / divisor;
+            scale = -9;
+        }
+        while m % 10 == 0 {
+            m /= 10;
+            scale += 1;
+        }
+        let r = scale.rem_euclid(3);
+        for _ in 0..r {
+            m = m.checked_mul(10)?;
+        }
+        scale -= r;
+        let decimal = DECIMAL_SUFFIXES
+            .iter()
+            .find(|(e, _)| *e == scale)
+            .map(|(_, s)| *s);
+        let suffix = match (self.format, decimal) {
+            (Format::DecimalExponent, _) if scale == 0 => String::new(),
+            (Format::DecimalExponent, _) | (_, None) => format!("e{scale}"),
+            (_, Some(s)) => s.to_string(),
+        };
+        Some(format!("{sign}{m}{suffix}"))
+    }
+
+    /// The magnitude as a whole number, if it is one.
+    fn whole_value(&self) -> Option<i128> {
+        let mut m = self.mantissa.checked_mul(1i128.checked_shl(self.pow2)?)?;
+        if self.scale >= 0 {
+            for _ in 0..self.scale {
+                m = m.checked_mul(10)?;
+            }
+            return Some(m);
+        }
+        for _ in self.scale..0 {
+            if m % 10 != 0 {
+                return None;
+            }
+            m /= 10;
+        }
+        Some(m)
+    }
+}
+
+/// The canonical form of a quantity string, or the string itself when it does not parse.
+pub fn canonicalize(s: &str) -> String {
+    parse(s)
+        .ok()
+        .and_then(|q| q.canonical())
+        .unwrap_or_else(|| s.to_string())
+}
+
 impl PartialEq for Quantity {
     fn eq(&self, other: &Self) -> bool {
         self.partial_cmp(other) == Some(Ordering::Equal)
@@ -195,6 +315,32 @@ mod tests {
         assert_eq!(parse("1Gb").err(), Some(QuantityError::Format));
         assert_eq!(parse("1Ki5").err(), Some(QuantityError::Suffix));
         assert_eq!(parse("1mm").err(), Some(QuantityError::Suffix));
+    }
+
+    #[test]
+    fn canonical_forms_match_kube() {
+        for (given, canonical) in [
+            ("0.5", "500m"),
+            ("1000m", "1"),
+            ("1500m", "1500m"),
+            ("1.5", "1500m"),
+            ("1000", "1k"),
+            ("1500", "1500"),
+            ("100Mi", "100Mi"),
+            ("1024Mi", "1Gi"),
+            ("1.5Gi", "1536Mi"),
+            ("0.5Ki", "512"),
+            ("1e3", "1e3"),
+            ("1E6", "1e6"),
+            ("0", "0"),
+            ("0.0000000001", "1n"),
+            ("-2", "-2"),
+            ("128974848", "128974848"),
+            ("129e6", "129e6"),
+            ("123Mi", "123Mi"),
+        ] {
+            assert_eq!(canonicalize(given), canonical, "{given}");
+        }
     }
 
     #[test]

@@ -823,6 +823,16 @@ fn deployment_selector_is_required() {
 }
 
 #[test]
+fn a_null_selector_is_a_missing_selector() {
+    let mut raw = yaml(NGINX_DEPLOYMENT);
+    raw["spec"]["selector"] = Value::Null;
+    assert_eq!(
+        create_err(Kind::Deployment, raw)[0],
+        "spec.selector: Required value"
+    );
+}
+
+#[test]
 fn deployment_empty_selector_is_invalid() {
     let mut raw = yaml(NGINX_DEPLOYMENT);
     raw["spec"]["selector"] = json!({});
