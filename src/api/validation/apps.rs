@@ -29,8 +29,7 @@ pub(super) fn validate(
 ) -> Result<ErrorList, ApiError> {
     // k8s-openapi makes `spec.selector` a required field and so cannot say it was missing;
     // kube answers differently for a missing and an empty selector.
-    let has_selector = |v: &Value| v.pointer("/spec/selector").is_some_and(|s| !s.is_null());
-    let selector = has_selector(obj);
+    let selector = obj.pointer("/spec/selector").is_some_and(|s| !s.is_null());
     let meta_path = Path::new("metadata");
     let meta_errors = |new: &ObjectMeta, old: Option<&ObjectMeta>| match old {
         None => validate_object_meta(new, true, name_is_dns_subdomain, &meta_path),

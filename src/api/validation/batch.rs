@@ -20,8 +20,9 @@ use crate::api::status::ApiError;
 pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
 /// The label holding the Job's name on its pods.
 pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
-/// The pre-1.27 forms of the two labels, which kube still sets.
+/// The pre-1.27 form of [`CONTROLLER_UID_LABEL`], which kube still sets.
 pub const LEGACY_CONTROLLER_UID_LABEL: &str = "controller-uid";
+/// The pre-1.27 form of [`JOB_NAME_LABEL`], which kube still sets.
 pub const LEGACY_JOB_NAME_LABEL: &str = "job-name";
 
 /// The longest CronJob name: the controller appends an 11-character suffix to make Job names,

@@ -580,17 +580,16 @@ fn job(obj: &mut Value) {
     );
     template(spec);
 
-    // SetDefaults_Job gives a Job without labels its template's labels. In Go it shares the
-    // template's map, so the selector labels generated next show up on the Job too.
+    generate_selector(obj);
+    // SetDefaults_Job gives a Job without labels its template's labels. kube applies the
+    // defaults again when it reads the stored Job back for the response, after the selector
+    // labels were generated, so the Job ends up with those too ("Used on: Jobs and Pods
+    // controlled by Jobs" in kube's well-known labels).
     let job_labels_empty = obj
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
         .is_none_or(Map::is_empty);
-    let template_has_labels = obj
-        .pointer("/spec/template/metadata/labels")
-        .is_some_and(Value::is_object);
-    generate_selector(obj);
-    if job_labels_empty && template_has_labels {
+    if job_labels_empty {
         if let Some(labels) = obj.pointer("/spec/template/metadata/labels").cloned() {
             if let Some(meta) = child(obj, "metadata").as_object_mut() {
                 meta.insert("labels".into(), labels);

@@ -58,9 +58,13 @@ pub enum SpecOf {
 
 /// `ValidatePod` (create).
 pub fn validate_pod(pod: &Pod) -> ErrorList {
-    let meta = pod.metadata.clone();
-    let mut errs = validate_object_meta(&meta, true, name_is_dns_subdomain, &Path::new("metadata"));
-    errs.extend(validate_pod_metadata_and_spec(pod, &[]));
+    let mut errs = validate_object_meta(
+        &pod.metadata,
+        true,
+        name_is_dns_subdomain,
+        &Path::new("metadata"),
+    );
+    errs.extend(validate_pod_metadata_and_spec(pod));
     let spec_path = Path::new("spec");
     if pod
         .spec
@@ -76,11 +80,12 @@ pub fn validate_pod(pod: &Pod) -> ErrorList {
     errs
 }
 
-fn validate_pod_metadata_and_spec(pod: &Pod, extra_volumes: &[String]) -> ErrorList {
+/// The pod-only checks that kube runs on create and on update.
+fn validate_pod_metadata_and_spec(pod: &Pod) -> ErrorList {
     let spec_path = Path::new("spec");
     let default_spec = PodSpec::default();
     let spec = pod.spec.as_ref().unwrap_or(&default_spec);
-    let mut errs = validate_pod_spec(spec, &spec_path, SpecOf::Pod, extra_volumes);
+    let mut errs = validate_pod_spec(spec, &spec_path, SpecOf::Pod, &[]);
     if spec
         .service_account_name
         .as_deref()
@@ -114,7 +119,7 @@ fn validate_pod_metadata_and_spec(pod: &Pod, extra_volumes: &[String]) -> ErrorL
 pub fn validate_pod_update(new: &Pod, old: &Pod) -> ErrorList {
     let meta_path = Path::new("metadata");
     let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, &meta_path);
-    errs.extend(validate_pod_metadata_and_spec(new, &[]));
+    errs.extend(validate_pod_metadata_and_spec(new));
     let spec_path = Path::new("spec");
     let empty = PodSpec::default();
     let new_spec = new.spec.as_ref().unwrap_or(&empty);

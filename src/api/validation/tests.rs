@@ -679,13 +679,20 @@ fn job_defaults_generate_the_selector_from_the_uid() {
         "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": "pi",
         "controller-uid": uid, "job-name": "pi"});
     assert_eq!(spec["template"]["metadata"]["labels"], expected_labels);
-    // The template had no labels of its own, so the Job gets none (unlike kube's map aliasing
-    // case below).
-    assert!(job["metadata"].get("labels").is_none());
+    // The Job had no labels: it gets its template's, generated ones included.
+    assert_eq!(job["metadata"]["labels"], expected_labels);
 }
 
 #[test]
-fn a_job_without_labels_shares_its_templates_labels() {
+fn a_job_with_labels_keeps_them() {
+    let mut raw = yaml(PI_JOB);
+    raw["metadata"]["labels"] = json!({"team": "x"});
+    let job = create(Kind::Job, raw).unwrap();
+    assert_eq!(job["metadata"]["labels"], json!({"team": "x"}));
+}
+
+#[test]
+fn a_job_without_labels_gets_its_templates_labels() {
     let mut raw = yaml(PI_JOB);
     raw["spec"]["template"]["metadata"] = json!({"labels": {"app": "pi"}});
     let job = create(Kind::Job, raw).unwrap();
