@@ -6,10 +6,12 @@ use std::net::IpAddr;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount, ServicePort,
+    ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount, ServicePort,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::Metadata;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::field::{go_quote, BadValue, ErrorList, FieldError, Path};
@@ -40,62 +42,63 @@ pub(super) fn validate(
     obj: &Value,
     old: Option<&Value>,
 ) -> Result<ErrorList, ApiError> {
-    macro_rules! run {
-        ($ty:ty, $create:expr, $update:expr) => {{
-            let new: $ty = typed(kind, obj)?;
-            match old {
-                None => $create(&new),
-                Some(old) => {
-                    let old: $ty = typed(kind, old)?;
-                    $update(&new, &old)
-                }
-            }
-        }};
+    match kind {
+        Kind::Pod => run(kind, obj, old, validate_pod, Some(validate_pod_update)),
+        Kind::Namespace => run(kind, obj, old, validate_namespace, None),
+        Kind::Node => run(kind, obj, old, validate_node, Some(validate_node_update)),
+        Kind::Service => run(
+            kind,
+            obj,
+            old,
+            validate_service,
+            Some(validate_service_update),
+        ),
+        Kind::Endpoints => run(kind, obj, old, validate_endpoints, None),
+        Kind::ConfigMap => run(
+            kind,
+            obj,
+            old,
+            validate_config_map,
+            Some(validate_config_map_update),
+        ),
+        Kind::Secret => run(
+            kind,
+            obj,
+            old,
+            validate_secret,
+            Some(validate_secret_update),
+        ),
+        Kind::ServiceAccount => run(kind, obj, old, validate_service_account, None),
+        Kind::Event => run(kind, obj, old, validate_event, None),
+        Kind::Lease => run(kind, obj, old, validate_lease, None),
+        _ => Ok(ErrorList::new()),
     }
-    Ok(match kind {
-        Kind::Pod => run!(Pod, validate_pod, validate_pod_update),
-        Kind::Namespace => run!(
-            Namespace,
-            validate_namespace,
-            |n: &Namespace, o: &Namespace| {
-                let mut errs = meta_update(&n.metadata, &o.metadata);
-                errs.extend(validate_namespace(n));
-                errs
-            }
-        ),
-        Kind::Node => run!(Node, validate_node, validate_node_update),
-        Kind::Service => run!(Service, validate_service, validate_service_update),
-        Kind::Endpoints => run!(
-            Endpoints,
-            validate_endpoints,
-            |n: &Endpoints, o: &Endpoints| {
-                let mut errs = meta_update(&n.metadata, &o.metadata);
-                errs.extend(validate_endpoints(n));
-                errs
-            }
-        ),
-        Kind::ConfigMap => run!(ConfigMap, validate_config_map, validate_config_map_update),
-        Kind::Secret => run!(Secret, validate_secret, validate_secret_update),
-        Kind::ServiceAccount => run!(
-            ServiceAccount,
-            validate_service_account,
-            |n: &ServiceAccount, o: &ServiceAccount| {
-                let mut errs = meta_update(&n.metadata, &o.metadata);
-                errs.extend(validate_service_account(n));
-                errs
-            }
-        ),
-        Kind::Event => run!(Event, validate_event, |n: &Event, o: &Event| {
-            let mut errs = meta_update(&n.metadata, &o.metadata);
-            errs.extend(validate_event(n));
+}
+
+/// Runs `create` on a new object, or `update` on an update; without an `update`, an update
+/// gets the metadata update checks and then the `create` ones.
+fn run<T>(
+    kind: Kind,
+    obj: &Value,
+    old: Option<&Value>,
+    create: fn(&T) -> ErrorList,
+    update: Option<fn(&T, &T) -> ErrorList>,
+) -> Result<ErrorList, ApiError>
+where
+    T: DeserializeOwned + Metadata<Ty = ObjectMeta>,
+{
+    let new: T = typed(kind, obj)?;
+    let Some(old) = old else {
+        return Ok(create(&new));
+    };
+    let old: T = typed(kind, old)?;
+    Ok(match update {
+        Some(update) => update(&new, &old),
+        None => {
+            let mut errs = meta_update(new.metadata(), old.metadata());
+            errs.extend(create(&new));
             errs
-        }),
-        Kind::Lease => run!(Lease, validate_lease, |n: &Lease, o: &Lease| {
-            let mut errs = meta_update(&n.metadata, &o.metadata);
-            errs.extend(validate_lease(n));
-            errs
-        }),
-        _ => ErrorList::new(),
+        }
     })
 }
 
