@@ -1287,3 +1287,36 @@ fn node_taints_need_a_supported_effect() {
         vec!["spec.taints[0].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""]
     );
 }
+
+#[test]
+fn defaulting_twice_changes_nothing() {
+    for (kind, text) in [
+        (Kind::Deployment, NGINX_DEPLOYMENT),
+        (Kind::Service, HEADLESS_SERVICE),
+        (Kind::StatefulSet, WEB_STATEFULSET),
+        (Kind::DaemonSet, FLUENTD_DAEMONSET),
+        (Kind::Job, PI_JOB),
+        (Kind::CronJob, HELLO_CRONJOB),
+        (Kind::HorizontalPodAutoscaler, PHP_APACHE_HPA),
+        (Kind::Pod, INIT_DEMO_POD),
+    ] {
+        let once = create(kind, yaml(text)).unwrap();
+        let mut twice = once.clone();
+        apply_defaults(kind, &mut twice);
+        assert_eq!(once, twice, "{kind:?}");
+    }
+}
+
+#[test]
+fn a_stored_object_decodes_to_itself() {
+    for (kind, text) in [
+        (Kind::Deployment, NGINX_DEPLOYMENT),
+        (Kind::Pod, LIVENESS_POD),
+        (Kind::Job, PI_JOB),
+    ] {
+        let stored = create(kind, yaml(text)).unwrap();
+        let again = decode(kind, "v1", stored.clone(), true).unwrap();
+        assert!(again.warnings.is_empty());
+        assert_eq!(again.object, stored, "{kind:?}");
+    }
+}
