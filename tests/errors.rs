@@ -75,10 +75,10 @@ fn invalid_names_are_rejected_as_invalid() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\ndata:\n  a: b\n",
     );
     let err = c.fails(&["apply", "-f", path.to_str().unwrap()]);
-    assert!(err.contains("(Invalid)"), "{err}");
+    // kubectl words a 422 as `The <Kind> "<name>" is invalid: ...`.
     assert!(
         err.contains(
-            "ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""
+            "The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""
         ),
         "{err}"
     );

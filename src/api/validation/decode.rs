@@ -90,7 +90,7 @@ pub fn to_typed<T: DeserializeOwned>(
 }
 
 /// Decodes `raw` into `T` and serializes it back, so the result holds only fields of `T` in
-/// their canonical JSON form, quantities included (`0.5` becomes `500m`, as kube stores it).
+/// their canonical JSON form (quantities given as numbers become strings: `0.5` becomes `500m`).
 /// Fields the type fills in with an empty default when they are missing (k8s-openapi's
 /// required fields) are left out again when the input did not have them, so that validation
 /// can still tell "missing" from "empty" as kube does.
@@ -101,17 +101,25 @@ pub fn normalize<T: DeserializeOwned + Serialize>(
     let typed = to_typed::<T>(raw, root_struct)?;
     let mut out = serde_json::to_value(&typed.value)
         .map_err(|e| DecodeError::located(format!("cannot serialize {root_struct}: {e}")))?;
-    prune_added_defaults(&mut out, raw);
+    prune_added_defaults(&mut out, raw, true);
     if !typed.quantities.is_empty() {
         let canonical: BTreeMap<String, String> = typed.quantities.into_iter().collect();
-        rewrite_quantities(&mut out, &mut String::new(), &canonical);
+        rewrite_quantities(&mut out, Some(raw), &mut String::new(), &canonical);
     }
     Ok((out, typed.unknown))
 }
 
-/// Replaces the strings at the recorded quantity paths. Paths are built as [`Tracked`] builds
-/// them: `.key` for object entries, `[i]` for items.
-fn rewrite_quantities(v: &mut Value, path: &mut String, canonical: &BTreeMap<String, String>) {
+/// Replaces the quantities given as JSON numbers by their canonical string. Quantities given
+/// as strings are kept as written, unlike kube-apiserver, which canonicalizes them ("0.5"
+/// comes back "500m"): `kubectl apply` compares strings, so canonical forms would turn every
+/// re-apply of such a manifest into a change. They were parsed, so they are valid.
+/// Paths are built as [`Tracked`] builds them: `.key` for object entries, `[i]` for items.
+fn rewrite_quantities(
+    v: &mut Value,
+    input: Option<&Value>,
+    path: &mut String,
+    canonical: &BTreeMap<String, String>,
+) {
     match v {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
@@ -120,7 +128,7 @@ fn rewrite_quantities(v: &mut Value, path: &mut String, canonical: &BTreeMap<Str
                     path.push('.');
                 }
                 path.push_str(k);
-                rewrite_quantities(child, path, canonical);
+                rewrite_quantities(child, input.and_then(|i| i.get(k)), path, canonical);
                 path.truncate(len);
             }
         }
@@ -128,11 +136,11 @@ fn rewrite_quantities(v: &mut Value, path: &mut String, canonical: &BTreeMap<Str
             for (i, child) in items.iter_mut().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                rewrite_quantities(child, path, canonical);
+                rewrite_quantities(child, input.and_then(|v| v.get(i)), path, canonical);
                 path.truncate(len);
             }
         }
-        Value::String(s) => {
+        Value::String(s) if input.is_some_and(Value::is_number) => {
             if let Some(c) = canonical.get(path.as_str()) {
                 s.clone_from(c);
             }
@@ -141,21 +149,27 @@ fn rewrite_quantities(v: &mut Value, path: &mut String, canonical: &BTreeMap<Str
     }
 }
 
-/// Removes from `out` the empty values that are absent (or null) in `input` at the same place.
-fn prune_added_defaults(out: &mut Value, input: &Value) {
+/// Removes from `out` the empty values that are absent (or null) in `input` at the same place,
+/// and the `apiVersion`/`kind` k8s-openapi writes on embedded resources (a StatefulSet's
+/// volumeClaimTemplates) when the input had none.
+fn prune_added_defaults(out: &mut Value, input: &Value, root: bool) {
     match (out, input) {
         (Value::Object(out), Value::Object(input)) => {
             // A null in the input counts as missing: `"selector": null` is no selector.
-            out.retain(|k, v| input.get(k).is_some_and(|i| !i.is_null()) || !is_empty_default(v));
+            out.retain(|k, v| {
+                let given = input.get(k).is_some_and(|i| !i.is_null());
+                let type_meta = !root && (k == "apiVersion" || k == "kind");
+                given || !(is_empty_default(v) || type_meta)
+            });
             for (k, v) in out.iter_mut() {
                 if let Some(iv) = input.get(k) {
-                    prune_added_defaults(v, iv);
+                    prune_added_defaults(v, iv, false);
                 }
             }
         }
         (Value::Array(out), Value::Array(input)) => {
             for (o, i) in out.iter_mut().zip(input) {
-                prune_added_defaults(o, i);
+                prune_added_defaults(o, i, false);
             }
         }
         _ => {}
@@ -678,7 +692,7 @@ mod tests {
         let (out, _) = normalize::<Pod>(&raw, "Pod").unwrap();
         assert_eq!(
             out["spec"]["containers"][0]["resources"],
-            json!({"limits": {"cpu": "500m", "memory": "1Gi"}, "requests": {"cpu": "1"}})
+            json!({"limits": {"cpu": "500m", "memory": "1024Mi"}, "requests": {"cpu": "1000m"}})
         );
     }
 }

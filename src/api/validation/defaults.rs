@@ -243,10 +243,22 @@ fn pod(obj: &mut Value) {
 
 /// The `DefaultTolerationSeconds` admission plugin: pods tolerate not-ready and unreachable
 /// nodes for 300 s unless they say otherwise.
+///
+/// Unlike kube-apiserver, a pod that lists tolerations of its own is left as written:
+/// `tolerations` has no merge key, so adding to the user's list makes every later
+/// `kubectl apply` of the same manifest a change (and a forbidden pod update). Such pods are
+/// treated as tolerating both taints for 300 s by the node lifecycle controller instead.
 fn default_toleration_seconds(spec: &mut Value) {
     let Some(map) = spec.as_object_mut() else {
         return;
     };
+    if map
+        .get("tolerations")
+        .and_then(Value::as_array)
+        .is_some_and(|l| !l.is_empty())
+    {
+        return;
+    }
     let tolerations = map.entry("tolerations").or_insert_with(|| json!([]));
     if tolerations.is_null() {
         *tolerations = json!([]);
@@ -521,10 +533,9 @@ fn stateful_set(obj: &mut Value) {
     or_zero(retention, "whenScaled", "Retain");
     or_insert(spec, "replicas", 1);
     or_insert(spec, "revisionHistoryLimit", 10);
-    for claim in items(spec, "volumeClaimTemplates") {
-        or_insert(child(claim, "spec"), "volumeMode", "Filesystem");
-        or_zero(child(claim, "status"), "phase", "Pending");
-    }
+    // volumeClaimTemplates are left as written (kube defaults their volumeMode and status):
+    // the list has no merge key, so defaults there turn every re-apply of the manifest into a
+    // change. The claims get those defaults when the StatefulSet controller creates them.
     template(spec);
 }
 
