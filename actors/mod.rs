@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - [`api_server`]: the Kubernetes API over HTTPS and the ApiServer actor.
+//! - [`controllers`]: the control loops (namespace deletion so far).
 //! - [`store`]: the store actor: group commit on a committer thread around `StoreState`.
 
 pub mod api_server;
+pub mod controllers;
 pub mod store;

@@ -237,3 +237,62 @@ fn get_pods_watch_sees_added_modified_and_deleted() {
     c.ok(&["delete", "pod", "w1"]);
     watch.wait_for(&["DELETED", "w1"], Duration::from_secs(20));
 }
+
+#[test]
+fn create_subcommands_work_and_deleting_a_namespace_deletes_its_contents() {
+    let c = Cluster::start();
+    // These kubectl commands send protobuf bodies.
+    c.ok(&["create", "namespace", "demo"]);
+    c.ok(&[
+        "-n",
+        "demo",
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.25",
+        "--replicas=2",
+    ]);
+    c.ok(&[
+        "-n",
+        "demo",
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=a=b",
+    ]);
+    c.ok(&[
+        "-n",
+        "demo",
+        "create",
+        "secret",
+        "generic",
+        "token",
+        "--from-literal=t=s3cret",
+    ]);
+    assert_eq!(
+        c.ok(&[
+            "-n",
+            "demo",
+            "get",
+            "secret",
+            "token",
+            "-o",
+            "jsonpath={.data.t}"
+        ]),
+        "czNjcmV0"
+    );
+    let status = c.ok(&["get", "ns", "demo", "-o", "jsonpath={.status.phase}"]);
+    assert_eq!(status, "Active");
+    // kubectl waits until the namespace is gone.
+    let out = c.ok(&["delete", "namespace", "demo", "--timeout=30s"]);
+    assert!(out.contains("namespace \"demo\" deleted"), "{out}");
+    let err = c.fails(&["get", "ns", "demo"]);
+    assert!(err.contains("namespaces \"demo\" not found"), "{err}");
+    // Its contents went first: recreating the namespace finds it empty.
+    c.ok(&["create", "namespace", "demo"]);
+    assert_eq!(
+        c.ok(&["-n", "demo", "get", "deploy,cm,secret", "-o", "name"])
+            .trim(),
+        ""
+    );
+}
