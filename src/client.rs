@@ -100,22 +100,11 @@ impl ApiClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), ClientError> {
-        let req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .insert_header(("Accept", "application/json"));
-        let mut resp = match body {
-            Some(b) => req.send_json(b).await,
-            None => req.send().await,
-        }
-        .map_err(|e| ClientError::Request(e.to_string()))?;
-        let bytes = resp
-            .body()
-            .limit(64 * 1024 * 1024)
-            .await
-            .map_err(|e| ClientError::Request(e.to_string()))?;
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok((resp.status().as_u16(), value))
+        let bytes = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| ClientError::Request(e.to_string()))?,
+            None => Vec::new(),
+        };
+        self.raw(method, path, "application/json", &bytes).await
     }
 
     /// Sends raw bytes with a content type (for malformed or non-JSON bodies).

@@ -1,7 +1,9 @@
 //! Discovery: `/version`, legacy discovery (`/api`, `/apis`, `/api/v1`, `/apis/<g>/<v>`) and
 //! aggregated discovery (`apidiscovery.k8s.io/v2`), built from the resource registry.
 
-use crate::api::resources::{group_versions, ResourceDef, Subresource, RESOURCES};
+use crate::api::resources::{
+    group_version, group_versions, in_group_version, ResourceDef, Subresource,
+};
 use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
@@ -79,14 +81,6 @@ pub fn serve(path: &str, accept: &str, server_address: &str) -> Option<HttpRespo
     )
 }
 
-fn group_version(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    }
-}
-
 fn api_group(group: &str, versions: &[&str]) -> Value {
     let vs: Vec<Value> = versions
         .iter()
@@ -105,10 +99,7 @@ fn sub_kind(def: &ResourceDef, sub: Subresource) -> (&'static str, &'static str,
 }
 
 fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let defs: Vec<&ResourceDef> = RESOURCES
-        .iter()
-        .filter(|d| d.group == group && d.version == version)
-        .collect();
+    let defs = in_group_version(group, version);
     if defs.is_empty() {
         return None;
     }
@@ -156,9 +147,8 @@ fn aggregated_response(groups: &[String]) -> HttpResponse {
             let versions: Vec<Value> = versions
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = RESOURCES
-                        .iter()
-                        .filter(|d| d.group == *g && d.version == *v)
+                    let resources: Vec<Value> = in_group_version(g, v)
+                        .into_iter()
                         .map(aggregated_resource)
                         .collect();
                     json!({"version": v, "resources": resources, "freshness": "Current"})

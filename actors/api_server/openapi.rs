@@ -2,7 +2,7 @@
 //! `fieldValidation` (so it validates on the server, see KUBECTL_WIRE.md). Schemas are not
 //! published: kubectl then computes apply patches from its compiled-in types.
 
-use crate::api::resources::{group_versions, ResourceDef, RESOURCES};
+use crate::api::resources::{group_versions, in_group_version, ResourceDef};
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
@@ -41,10 +41,7 @@ fn operation(def: &ResourceDef) -> Value {
 }
 
 fn document(group: &str, version: &str) -> Option<Value> {
-    let defs: Vec<&ResourceDef> = RESOURCES
-        .iter()
-        .filter(|d| d.group == group && d.version == version)
-        .collect();
+    let defs = in_group_version(group, version);
     if defs.is_empty() {
         return None;
     }

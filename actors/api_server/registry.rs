@@ -743,45 +743,13 @@ pub fn prepare_create(def: &ResourceDef, namespace: &str, obj: &mut Value) -> Re
     }
     validation::apply_defaults(def.kind, obj);
     if def.kind == Kind::Pod {
-        let qos = qos_class(obj);
+        let qos = validation::defaults::pod_qos_class(obj);
         obj["status"] = json!({"phase": "Pending", "qosClass": qos});
     }
     if def.kind == Kind::Service && obj.get("status").is_none() {
         obj["status"] = json!({"loadBalancer": {}});
     }
     Ok(())
-}
-
-/// The pod's QoS class from its containers' requests and limits (kube's `GetPodQOS`).
-pub fn qos_class(pod: &Value) -> &'static str {
-    let containers: Vec<&Value> = ["containers", "initContainers"]
-        .iter()
-        .filter_map(|f| pod.pointer(&format!("/spec/{f}")).and_then(Value::as_array))
-        .flatten()
-        .collect();
-    let mut any = false;
-    let mut guaranteed = true;
-    for c in &containers {
-        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
-        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
-        let relevant = |m: Option<&serde_json::Map<String, Value>>| {
-            m.map(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
-                .unwrap_or(false)
-        };
-        any |= relevant(requests) || relevant(limits);
-        for res in ["cpu", "memory"] {
-            let l = limits.and_then(|m| m.get(res));
-            let r = requests.and_then(|m| m.get(res)).or(l);
-            if l.is_none() || r != l {
-                guaranteed = false;
-            }
-        }
-    }
-    match (any, guaranteed) {
-        (false, _) => "BestEffort",
-        (true, true) => "Guaranteed",
-        (true, false) => "Burstable",
-    }
 }
 
 /// Merges a decoded update onto the stored object: identity and deletion metadata are kept,
@@ -1168,20 +1136,6 @@ mod tests {
             panic!("expected a pending delete");
         };
         assert_eq!(marked["status"]["phase"], "Terminating");
-    }
-
-    #[test]
-    fn qos_class_follows_requests_and_limits() {
-        let pod = |res: Value| json!({"spec": {"containers": [{"name": "c", "resources": res}]}});
-        assert_eq!(qos_class(&pod(json!({}))), "BestEffort");
-        assert_eq!(
-            qos_class(&pod(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
-            "Guaranteed"
-        );
-        assert_eq!(
-            qos_class(&pod(json!({"requests": {"cpu": "1"}}))),
-            "Burstable"
-        );
     }
 
     #[test]

@@ -360,6 +360,23 @@ pub fn group_versions() -> Vec<(&'static str, Vec<&'static str>)> {
     out
 }
 
+/// The resources served in one group version, in discovery order.
+pub fn in_group_version(group: &str, version: &str) -> Vec<&'static ResourceDef> {
+    RESOURCES
+        .iter()
+        .filter(|d| d.group == group && d.version == version)
+        .collect()
+}
+
+/// `apps/v1`, or `v1` for the core group.
+pub fn group_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
+}
+
 /// Looks up a resource by group, version and plural name.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
     RESOURCES
@@ -378,11 +395,7 @@ pub fn storage_def(kind: Kind) -> &'static ResourceDef {
 impl ResourceDef {
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        group_version(self.group, self.version)
     }
 
     /// `deployments.apps`, or `pods` for the core group: how kube-apiserver names the resource

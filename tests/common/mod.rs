@@ -70,15 +70,7 @@ impl Cluster {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start tutti");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let rx = lines_of(child.stdout.take().expect("piped stdout"));
         let line = rx
             .recv_timeout(START_DEADLINE)
             .expect("tutti up printed its ready line in time");
@@ -205,16 +197,8 @@ impl Cluster {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("run kubectl");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Stream { child, lines: rx }
+        let lines = lines_of(child.stdout.take().expect("piped stdout"));
+        Stream { child, lines }
     }
 }
 
@@ -222,6 +206,19 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// The lines a child writes, as they come, on a channel.
+fn lines_of(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// A running kubectl whose output is read line by line.
