@@ -296,3 +296,47 @@ fn create_subcommands_work_and_deleting_a_namespace_deletes_its_contents() {
         ""
     );
 }
+
+#[test]
+fn lists_page_with_chunk_size_and_collections_delete_by_selector() {
+    let c = Cluster::start();
+    for i in 0..5 {
+        let app = if i % 2 == 0 { "even" } else { "odd" };
+        c.kubectl_stdin(
+            &["apply", "-f", "-"],
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\n  labels:\n    parity: {app}\n"),
+        );
+    }
+    // kubectl follows the continue tokens: every item once, in order.
+    let out = c.ok(&["get", "cm", "--chunk-size=2", "-o", "name"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "configmap/cm0",
+            "configmap/cm1",
+            "configmap/cm2",
+            "configmap/cm3",
+            "configmap/cm4"
+        ]
+    );
+    let page = c.ok(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?limit=2",
+    ]);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["metadata"]["remainingItemCount"], 3);
+    assert!(page["metadata"]["continue"].is_string());
+    // DELETE on the collection with a label selector.
+    c.ok(&[
+        "delete",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?labelSelector=parity%3Deven",
+    ]);
+    let out = c.ok(&["get", "cm", "-o", "name"]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["configmap/cm1", "configmap/cm3"]
+    );
+}

@@ -631,6 +631,20 @@ mod tests {
     }
 
     #[test]
+    fn watchers_that_asked_get_bookmarks_at_the_current_revision() {
+        let mut s = state();
+        create(&mut s, "/p/a", json!({}));
+        let (mut w, mut rx) = watcher("/p/", None);
+        w.bookmarks = true;
+        s.watch(w, None).unwrap();
+        let (w, mut quiet) = watcher("/p/", None);
+        s.watch(w, None).unwrap();
+        s.bookmark();
+        assert!(matches!(rx.try_recv(), Ok(WatchItem::Bookmark(1))));
+        assert!(quiet.try_recv().is_err());
+    }
+
+    #[test]
     fn a_watcher_that_cannot_keep_up_is_closed() {
         let mut s = state();
         let (tx, _rx) = mpsc::channel(1);
