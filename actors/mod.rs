@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`api_server`]: the Kubernetes API over HTTPS and the ApiServer actor.
 //! - [`controllers`]: the control loops (namespace deletion so far).
+//! - [`events`]: recording Events for `kubectl describe`.
 //! - [`store`]: the store actor: group commit on a committer thread around `StoreState`.
 
 pub mod api_server;
 pub mod controllers;
+pub mod events;
 pub mod store;

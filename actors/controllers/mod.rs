@@ -2,6 +2,35 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
+//! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
 
+pub mod informer;
 pub mod namespace;
+
+use crate::actors::api_server::registry::Registry;
+use actix::Actor;
+use std::time::Duration;
+
+/// Settings of the control loops (flags of `tutti up`).
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// How long a node may miss lease renewals before it is NotReady (Kubernetes: 40 s).
+    pub node_monitor_grace_period: Duration,
+    /// How long pods tolerate a NotReady/unreachable node by default (Kubernetes: 300 s).
+    pub pod_eviction_timeout: Duration,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig {
+            node_monitor_grace_period: Duration::from_secs(40),
+            pod_eviction_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Starts every controller on the current arbiter.
+pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
+    namespace::NamespaceController::new(registry.clone()).start();
+}

@@ -87,6 +87,32 @@ pub fn remove(obj: &mut Value, key: &str) -> Option<Value> {
     metadata_mut(obj).remove(key)
 }
 
+/// The uid of the object's controller (the owner reference with `controller: true`).
+pub fn controller_uid(obj: &Value) -> Option<&str> {
+    controller_ref(obj)?.get("uid")?.as_str()
+}
+
+/// The owner reference with `controller: true`, if any.
+pub fn controller_ref(obj: &Value) -> Option<&Value> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+}
+
+/// An owner reference naming `owner` as the controller, as controllers set on what they create
+/// (`blockOwnerDeletion` so foreground deletion waits for the dependent).
+pub fn owner_reference(owner: &Value) -> Value {
+    serde_json::json!({
+        "apiVersion": str_at(owner, &["apiVersion"]),
+        "kind": str_at(owner, &["kind"]),
+        "name": name(owner),
+        "uid": uid(owner),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
 /// Now as an RFC 3339 timestamp with second precision, as Kubernetes writes `metav1.Time`.
 pub fn now_rfc3339() -> String {
     jiff::Timestamp::now()

@@ -6,7 +6,7 @@ use crate::actors::api_server::http::{self, AppState};
 use crate::actors::api_server::metrics::Metrics;
 use crate::actors::api_server::registry::Registry;
 use crate::actors::api_server::{bootstrap, ApiServer};
-use crate::actors::controllers::namespace::NamespaceController;
+use crate::actors::controllers::{self, ControllerConfig};
 use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
 use crate::security::{kubeconfig, Authenticator, ClusterSecrets};
 use crate::store::redb::RedbBackend;
@@ -57,7 +57,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     bootstrap(&api)
         .await
         .context("cannot create the system namespaces")?;
-    NamespaceController::new(registry.clone()).start();
+    controllers::start_all(&registry, &ControllerConfig::default());
 
     let auth = Authenticator::new(&secrets.admin_token);
     let metrics = Metrics::new();

@@ -1,0 +1,176 @@
+//! Watching for control loops: a watch of one kind fed into an actor as [`Watched`] items, and
+//! a [`Cache`] of the objects seen, which reconcile functions read instead of the store. When the
+//! store closes a watch (the actor fell behind), the actor watches again and gets the whole
+//! current state as ADDED events, which refills the cache: the same path as a fresh start.
+
+use crate::actors::api_server::registry::Registry;
+use crate::api::meta;
+use crate::api::resources::{storage_def, Kind};
+use crate::store::state::{Filter, WatchItem};
+use crate::store::EventType;
+use actix::prelude::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One item of a watch, tagged with the kind watched.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Watched {
+    pub kind: Kind,
+    pub item: WatchItem,
+}
+
+/// The end of one kind's watch: the actor should call [`watch`] again for that kind.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct WatchEnded(pub Kind);
+
+/// A selection of objects to watch, shareable so a watch can be started again with it.
+pub type SharedFilter = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
+
+/// How long to wait before retrying a watch the store refused.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// Starts watching `kind` (all namespaces, optionally filtered) into the actor: every item
+/// arrives through `Handler<Watched>`, and `Handler<WatchEnded>` hears when the watch ends.
+pub fn watch<A>(registry: &Registry, kind: Kind, filter: Option<SharedFilter>, ctx: &mut Context<A>)
+where
+    A: Actor<Context = Context<A>> + Handler<Watched> + Handler<WatchEnded>,
+{
+    let registry = registry.clone();
+    let addr = ctx.address();
+    actix_rt::spawn(async move {
+        let def = storage_def(kind);
+        // The filter goes to the store, which sends an object entering the selection as
+        // ADDED and one leaving it as DELETED.
+        let (start, mut rx) = loop {
+            let f = filter
+                .clone()
+                .map(|f| Box::new(move |v: &Value| f(v)) as Filter);
+            match registry.watch(def, "", f, None, false).await {
+                Ok(w) => break w,
+                Err(e) => {
+                    tracing::warn!(?kind, error = %e, "cannot watch; retrying");
+                    actix_rt::time::sleep(RETRY).await;
+                }
+            }
+        };
+        let _guard = Unwatch(registry.clone(), start.id);
+        for item in start.initial {
+            if addr.send(Watched { kind, item }).await.is_err() {
+                return;
+            }
+        }
+        while let Some(item) = rx.recv().await {
+            if addr.send(Watched { kind, item }).await.is_err() {
+                return;
+            }
+        }
+        addr.do_send(WatchEnded(kind));
+    });
+}
+
+/// Ends the store-side watch when the task that reads it ends.
+struct Unwatch(Registry, u64);
+
+impl Drop for Unwatch {
+    fn drop(&mut self) {
+        self.0.unwatch(self.1);
+    }
+}
+
+/// The objects a controller has seen, by kind, namespace and name.
+#[derive(Default)]
+pub struct Cache {
+    objects: HashMap<Kind, BTreeMap<(String, String), Arc<Value>>>,
+}
+
+impl Cache {
+    /// Records a watch item; returns the object it was about (None for bookmarks).
+    pub fn apply(&mut self, w: &Watched) -> Option<Arc<Value>> {
+        let WatchItem::Event(kind, obj) = &w.item else {
+            return None;
+        };
+        let key = (
+            meta::namespace(obj).to_string(),
+            meta::name(obj).to_string(),
+        );
+        let objects = self.objects.entry(w.kind).or_default();
+        match kind {
+            EventType::Deleted => {
+                objects.remove(&key);
+            }
+            _ => {
+                objects.insert(key, obj.clone());
+            }
+        }
+        Some(obj.clone())
+    }
+
+    /// Forgets everything of a kind (before a fresh watch refills it).
+    pub fn clear(&mut self, kind: Kind) {
+        self.objects.remove(&kind);
+    }
+
+    /// One object.
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+        self.objects
+            .get(&kind)?
+            .get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Every object of a kind in a namespace ("" = all namespaces).
+    pub fn list<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<Value>> {
+        self.objects
+            .get(&kind)
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter(move |((ns, _), _)| namespace.is_empty() || ns == namespace)
+            .map(|(_, v)| v)
+    }
+
+    /// The objects of a kind in a namespace whose controller is the object with `uid`.
+    pub fn owned_by<'a>(
+        &'a self,
+        kind: Kind,
+        namespace: &'a str,
+        uid: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<Value>> {
+        self.list(kind, namespace)
+            .filter(move |o| meta::controller_uid(o) == Some(uid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: EventType, obj: Value) -> Watched {
+        Watched {
+            kind: Kind::Pod,
+            item: WatchItem::Event(kind, Arc::new(obj)),
+        }
+    }
+
+    #[test]
+    fn the_cache_follows_adds_and_deletes() {
+        let mut c = Cache::default();
+        let pod = json!({"metadata": {"name": "p", "namespace": "d",
+            "ownerReferences": [{"uid": "u1", "controller": true, "kind": "ReplicaSet", "name": "rs"}]}});
+        c.apply(&event(EventType::Added, pod.clone()));
+        assert!(c.get(Kind::Pod, "d", "p").is_some());
+        assert_eq!(c.owned_by(Kind::Pod, "d", "u1").count(), 1);
+        assert_eq!(c.owned_by(Kind::Pod, "d", "u2").count(), 0);
+        assert_eq!(c.list(Kind::Pod, "").count(), 1);
+        assert_eq!(c.list(Kind::Pod, "other").count(), 0);
+        c.apply(&event(EventType::Deleted, pod));
+        assert!(c.get(Kind::Pod, "d", "p").is_none());
+    }
+}
