@@ -131,4 +131,38 @@ impl ApiClient {
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok((resp.status().as_u16(), value))
     }
+
+    /// Opens a watch (`path` must carry `watch=true`) and returns its events, one JSON value
+    /// per line of the chunked response, as they arrive.
+    pub async fn watch(
+        &self,
+        path: &str,
+    ) -> Result<impl futures_util::Stream<Item = Value> + use<>, ClientError> {
+        use futures_util::StreamExt;
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .insert_header(("Accept", "application/json"))
+            .timeout(Duration::from_secs(24 * 3600))
+            .send()
+            .await
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        let lines = futures_util::stream::unfold(
+            (resp, Vec::<u8>::new()),
+            |(mut resp, mut buf)| async move {
+                loop {
+                    if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = buf.drain(..=pos).collect();
+                        let value = serde_json::from_slice(&line).unwrap_or(Value::Null);
+                        return Some((value, (resp, buf)));
+                    }
+                    match resp.next().await {
+                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                        _ => return None,
+                    }
+                }
+            },
+        );
+        Ok(lines.boxed_local())
+    }
 }

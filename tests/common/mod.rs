@@ -18,6 +18,8 @@ pub struct Cluster {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub url: String,
+    /// Extra `tutti up` flags, kept for restarts.
+    args: Vec<String>,
 }
 
 /// A finished kubectl run.
@@ -40,11 +42,17 @@ impl Run {
 impl Cluster {
     /// Starts a cluster on a fresh data dir.
     pub fn start() -> Cluster {
+        Cluster::start_with(&[])
+    }
+
+    /// Starts a cluster on a fresh data dir with extra `tutti up` flags.
+    pub fn start_with(args: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut c = Cluster {
             child: None,
             dir,
             url: String::new(),
+            args: args.iter().map(|s| s.to_string()).collect(),
         };
         c.launch();
         c
@@ -66,6 +74,7 @@ impl Cluster {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tutti"))
             .args(["up", "--port", "0", "--data-dir"])
             .arg(self.data_dir())
+            .args(&self.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
