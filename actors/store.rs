@@ -18,6 +18,11 @@ use tokio::sync::oneshot;
 #[rtype(result = "Option<Arc<Value>>")]
 pub struct Get(pub String);
 
+/// Reads the latest state at a key, staged writes included (for read-modify-write).
+#[derive(Message)]
+#[rtype(result = "Option<Arc<Value>>")]
+pub struct GetLatest(pub String);
+
 /// Lists committed objects under a prefix.
 #[derive(Message)]
 #[rtype(result = "ListResult")]
@@ -176,6 +181,13 @@ impl Handler<Get> for StoreActor {
     }
 }
 
+impl Handler<GetLatest> for StoreActor {
+    type Result = Option<Arc<Value>>;
+    fn handle(&mut self, msg: GetLatest, _: &mut Context<Self>) -> Self::Result {
+        self.state.latest(&msg.0).cloned()
+    }
+}
+
 impl Handler<List> for StoreActor {
     type Result = MessageResult<List>;
     fn handle(&mut self, msg: List, _: &mut Context<Self>) -> Self::Result {
@@ -311,6 +323,14 @@ impl StoreClient {
     pub async fn get(&self, key: &str) -> Result<Option<Arc<Value>>> {
         self.addr
             .send(Get(key.to_string()))
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// The latest state at a key, staged writes included: the base of a read-modify-write.
+    pub async fn get_latest(&self, key: &str) -> Result<Option<Arc<Value>>> {
+        self.addr
+            .send(GetLatest(key.to_string()))
             .await
             .map_err(|_| StoreError::Unavailable)
     }

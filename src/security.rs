@@ -89,7 +89,9 @@ impl ClusterSecrets {
         }
         let read = |p: &Path| fs::read_to_string(p).map_err(io(p));
         let token_path = pki.join("admin.token");
-        if !token_path.exists() {
+        // An empty file (a crash between creating and writing it) gets a new token.
+        let usable = fs::read_to_string(&token_path).is_ok_and(|t| !t.trim().is_empty());
+        if !usable {
             write_private(&token_path, &random_token())?;
         }
         Ok(ClusterSecrets {
@@ -185,6 +187,9 @@ impl Authenticator {
     /// The identity of an `Authorization` header value, or None when it is missing or unknown.
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<Identity> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
+        if token.is_empty() {
+            return None;
+        }
         constant_time_eq(token.as_bytes(), self.admin_token.as_bytes()).then(|| Identity {
             user: "tutti-admin".into(),
             groups: vec!["system:masters".into(), "system:authenticated".into()],
@@ -239,11 +244,23 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_token_file_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        ClusterSecrets::load_or_create(dir.path(), &[]).unwrap();
+        std::fs::write(dir.path().join("pki/admin.token"), "").unwrap();
+        let s = ClusterSecrets::load_or_create(dir.path(), &[]).unwrap();
+        assert_eq!(s.admin_token.len(), 64);
+    }
+
+    #[test]
     fn only_the_admin_token_authenticates() {
         let auth = Authenticator::new("secret");
         assert!(auth.authenticate(Some("Bearer secret")).is_some());
         assert!(auth.authenticate(Some("Bearer other")).is_none());
         assert!(auth.authenticate(Some("Basic secret")).is_none());
         assert!(auth.authenticate(None).is_none());
+        assert!(Authenticator::new("")
+            .authenticate(Some("Bearer "))
+            .is_none());
     }
 }

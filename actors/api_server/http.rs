@@ -190,7 +190,7 @@ async fn read_body(mut payload: web::Payload) -> Result<Bytes> {
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading body: {e}")))?;
         if buf.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::TooLarge(MAX_BODY));
+            return Err(ApiError::TooLarge(format!("limit is {MAX_BODY}")));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -274,7 +274,8 @@ fn encode_continue(key: &str, rev: u64) -> String {
         .encode(json!({"v": "meta.k8s.io/v1", "rv": rev, "start": key}).to_string())
 }
 
-fn decode_continue(token: &str) -> Result<String> {
+/// The key a continue token resumes after, and the revision of the list it continues.
+fn decode_continue(token: &str) -> Result<(String, u64)> {
     use base64::Engine;
     let bad = || {
         ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
@@ -283,10 +284,9 @@ fn decode_continue(token: &str) -> Result<String> {
         .decode(token)
         .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    v.get("start")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(bad)
+    let key = v.get("start").and_then(Value::as_str).ok_or_else(bad)?;
+    let rv = v.get("rv").and_then(Value::as_u64).ok_or_else(bad)?;
+    Ok((key.to_string(), rv))
 }
 
 fn include_object(q: &Query) -> IncludeObject {
@@ -450,7 +450,7 @@ async fn serve(
         ("update", Some(Subresource::Scale)) => {
             let desired = parse_body(req, body)?;
             let scale = reg
-                .update_scale(def, ns, name, |_| Ok(desired.clone()))
+                .update_scale(def, ns, name, &write_options(q)?, |_| Ok(desired.clone()))
                 .await?;
             Ok(json_response(200, &scale))
         }
@@ -477,7 +477,7 @@ async fn serve(
             };
             if sub == Some(Subresource::Scale) {
                 let scale = reg
-                    .update_scale(def, ns, name, |current| {
+                    .update_scale(def, ns, name, &write_options(q)?, |current| {
                         super::registry::apply_patch_to("Scale", current, patch_type, &patch)
                     })
                     .await?;
@@ -612,9 +612,12 @@ fn list_body(
 
 async fn list(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Result<HttpResponse> {
     let limit: usize = q.get("limit").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let continue_after = match q.get("continue").filter(|c| !c.is_empty()) {
-        Some(c) => Some(decode_continue(c)?),
-        None => None,
+    let (continue_after, first_rv) = match q.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let (key, rv) = decode_continue(c)?;
+            (Some(key), Some(rv))
+        }
+        None => (None, None),
     };
     let opts = ListOptions {
         filter: selector_filter(t.def, q)?,
@@ -622,11 +625,14 @@ async fn list(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Res
         continue_after,
     };
     let result = state.registry.list(t.def, &t.namespace, opts).await?;
-    let rv = result.revision.to_string();
+    // Every page of a paged list reports the first page's revision, so a watch started from
+    // it replays whatever changed while the client was paging.
+    let list_rv = first_rv.unwrap_or(result.revision);
+    let rv = list_rv.to_string();
     let cont = result
         .continue_after
         .as_deref()
-        .map(|k| encode_continue(k, result.revision));
+        .map(|k| encode_continue(k, list_rv));
     let remaining = cont.as_ref().map(|_| result.remaining);
     let items: Vec<&Value> = result.items.iter().map(|o| &**o).collect();
     let body = if wants_table(req) {
@@ -680,7 +686,10 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
     let timeout = q
         .get("timeoutSeconds")
         .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(1800);
+        .unwrap_or(1800)
+        // kube-apiserver's longest watch is about an hour; this also keeps the deadline
+        // arithmetic from overflowing.
+        .min(3600);
     let bookmarks = flag(q, "allowWatchBookmarks");
     let as_table = wants_table(req);
     let include = include_object(q);
@@ -829,7 +838,10 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip() {
         let token = encode_continue("/core/pods/default/b", 7);
-        assert_eq!(decode_continue(&token).unwrap(), "/core/pods/default/b");
+        assert_eq!(
+            decode_continue(&token).unwrap(),
+            ("/core/pods/default/b".to_string(), 7)
+        );
         assert!(decode_continue("garbage!").is_err());
     }
 }

@@ -136,9 +136,26 @@ impl Registry {
 
     /// The stored object (storage version), or NotFound.
     async fn current(&self, def: &ResourceDef, namespace: &str, name: &str) -> Result<Arc<Value>> {
-        self.store
-            .get(&Self::key(def, namespace, name))
-            .await
+        let found = self.store.get(&Self::key(def, namespace, name)).await;
+        Self::found(def, name, found)
+    }
+
+    /// The latest object, writes being committed included: the base of a read-modify-write,
+    /// so that it is not refused for a write that is merely still on its way to disk.
+    async fn latest(&self, def: &ResourceDef, namespace: &str, name: &str) -> Result<Arc<Value>> {
+        let found = self
+            .store
+            .get_latest(&Self::key(def, namespace, name))
+            .await;
+        Self::found(def, name, found)
+    }
+
+    fn found(
+        def: &ResourceDef,
+        name: &str,
+        found: crate::store::Result<Option<Arc<Value>>>,
+    ) -> Result<Arc<Value>> {
+        found
             .map_err(store_err(def, name))?
             .ok_or_else(|| ApiError::NotFound {
                 resource: def.qualified_plural(),
@@ -285,7 +302,7 @@ impl Registry {
         let key = Self::key(def, namespace, name);
         let mut last_err = None;
         for _ in 0..MAX_RETRIES {
-            let current = self.current(def, namespace, name).await?;
+            let current = self.latest(def, namespace, name).await?;
             let desired = change(&convert::from_storage(def, &current))?;
             let wanted_rv = meta::resource_version(&desired);
             let current_rv = meta::resource_version(&current);
@@ -387,7 +404,7 @@ impl Registry {
         let key = Self::key(def, namespace, name);
         let mut last_err = None;
         for _ in 0..MAX_RETRIES {
-            let current = self.current(def, namespace, name).await?;
+            let current = self.latest(def, namespace, name).await?;
             check_preconditions(def, name, &current, &opts.preconditions)?;
             let plan = plan_delete(def.kind, &current, opts);
             let pre = Preconditions {
@@ -523,20 +540,24 @@ impl Registry {
         def: &ResourceDef,
         namespace: &str,
         name: &str,
+        opts: &WriteOptions,
         change: F,
     ) -> Result<Value>
     where
         F: Fn(&Value) -> Result<Value>,
     {
-        let opts = WriteOptions::default();
         let written = self
-            .update_with(def, namespace, name, None, &opts, |obj| {
+            .update_with(def, namespace, name, None, opts, |obj| {
                 let desired = change(&scale_of(obj))?;
                 let wanted_rv = meta::resource_version(&desired);
-                let replicas = desired
-                    .pointer("/spec/replicas")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0);
+                let replicas = match desired.pointer("/spec/replicas") {
+                    None => 0,
+                    Some(v) => v.as_i64().ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal {v} into Go struct field ScaleSpec.spec.replicas of type int32"
+                        ))
+                    })?,
+                };
                 if replicas < 0 {
                     return Err(ApiError::Invalid {
                         kind: "Scale.autoscaling".into(),
@@ -690,11 +711,12 @@ const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// `generateName` plus five random characters, as kube-apiserver names objects.
 pub fn generate_name(prefix: &str) -> String {
-    let prefix = if prefix.len() > 58 {
-        &prefix[..58]
-    } else {
-        prefix
-    };
+    // Cut to 58 bytes (kube's limit: 63 minus the suffix) on a character boundary.
+    let mut cut = prefix.len().min(58);
+    while !prefix.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let prefix = &prefix[..cut];
     let suffix: String = (0..5)
         .map(|_| NAME_ALPHABET[rand::random::<u32>() as usize % NAME_ALPHABET.len()] as char)
         .collect();
@@ -902,6 +924,7 @@ pub fn apply_patch_to(
     result.map_err(|e| match e.code() {
         400 => ApiError::BadRequest(e.status_message()),
         422 => ApiError::Unprocessable(e.status_message()),
+        413 => ApiError::TooLarge(e.status_message()),
         _ => ApiError::Internal(e.status_message()),
     })
 }
@@ -938,6 +961,9 @@ fn check_preconditions(
     }
     Ok(())
 }
+
+/// The longest grace period honoured (ten years); longer ones are cut to it.
+const MAX_GRACE_SECONDS: i64 = 10 * 365 * 24 * 3600;
 
 /// What a delete does to an object.
 #[derive(Debug, PartialEq)]
@@ -999,7 +1025,12 @@ pub fn plan_delete(kind: Kind, obj: &Value, opts: &DeleteOptions) -> DeletePlan 
     }
     let mut marked = obj.clone();
     if !deleting || current_grace.is_some_and(|g| grace < g) {
-        let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+        // Grace periods come from clients: clamp so the timestamp cannot overflow.
+        let at = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(
+                grace.min(MAX_GRACE_SECONDS),
+            ))
+            .unwrap_or(jiff::Timestamp::MAX);
         let at = at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         meta::set(&mut marked, "deletionTimestamp", at);
         meta::set(&mut marked, "deletionGracePeriodSeconds", grace);
@@ -1136,6 +1167,23 @@ mod tests {
             panic!("expected a pending delete");
         };
         assert_eq!(marked["status"]["phase"], "Terminating");
+    }
+
+    #[test]
+    fn long_multibyte_prefixes_are_cut_on_a_character_boundary() {
+        let n = generate_name(&format!("a{}", "é".repeat(30)));
+        assert!(n.len() <= 63);
+        assert!(n.starts_with('a'));
+    }
+
+    #[test]
+    fn huge_grace_periods_do_not_overflow() {
+        let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1",
+            "terminationGracePeriodSeconds": 9_000_000_000_000_i64}});
+        assert!(matches!(
+            plan_delete(Kind::Pod, &pod, &opts()),
+            DeletePlan::Mark(_)
+        ));
     }
 
     #[test]

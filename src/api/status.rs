@@ -67,8 +67,8 @@ pub enum ApiError {
     #[error("too old resource version: {requested} ({oldest})")]
     Expired { requested: u64, oldest: u64 },
     /// 413: the body is over the limit.
-    #[error("Request entity too large: limit is {0}")]
-    TooLarge(usize),
+    #[error("Request entity too large: {0}")]
+    TooLarge(String),
     /// 415: a body in a content type the verb does not take.
     #[error(
         "the body of the request was in an unknown format - accepted media types include: {0}"

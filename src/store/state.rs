@@ -182,8 +182,10 @@ impl StoreState {
         }
     }
 
-    /// The latest state of a key, staged writes included.
-    fn latest(&self, key: &str) -> Option<&Arc<Value>> {
+    /// The latest state of a key, staged writes included: what a read-modify-write must start
+    /// from, since its write is checked against it. (A write staged on top of a batch that
+    /// then fails is failed too, so nothing built on uncommitted state is ever acknowledged.)
+    pub fn latest(&self, key: &str) -> Option<&Arc<Value>> {
         match self.overlay.get(key) {
             Some((_, staged)) => staged.as_ref(),
             None => self.cache.get(key),

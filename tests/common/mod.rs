@@ -240,19 +240,32 @@ impl Stream {
     /// Waits (up to `deadline`) for a line containing every one of `needles`; returns the
     /// lines seen before and including it.
     pub fn wait_for(&self, needles: &[&str], deadline: Duration) -> Vec<String> {
+        self.until(deadline, &format!("a line with {needles:?}"), |line| {
+            needles.iter().all(|n| line.contains(n))
+        })
+    }
+
+    /// Feeds every line to `done` until it returns true (or the deadline passes, which fails
+    /// the test naming `what`); returns the lines seen.
+    pub fn until(
+        &self,
+        deadline: Duration,
+        what: &str,
+        mut done: impl FnMut(&str) -> bool,
+    ) -> Vec<String> {
         let end = std::time::Instant::now() + deadline;
         let mut seen = Vec::new();
         loop {
             let left = end.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
-                    let hit = needles.iter().all(|n| line.contains(n));
+                    let hit = done(&line);
                     seen.push(line);
                     if hit {
                         return seen;
                     }
                 }
-                Err(_) => panic!("no line with {needles:?} within {deadline:?}; saw {seen:#?}"),
+                Err(_) => panic!("no {what} within {deadline:?}; saw {seen:#?}"),
             }
         }
     }

@@ -49,14 +49,28 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value> {
             }),
         })
         .collect::<Result<Vec<_>>>()?;
+    if ops.len() > MAX_OPERATIONS {
+        return Err(PatchError::TooManyOperations {
+            max: MAX_OPERATIONS,
+            got: ops.len(),
+        });
+    }
     let mut doc = target.clone();
+    let mut copied = 0;
     for op in ops {
-        apply(&mut doc, op)?;
+        apply(&mut doc, op, &mut copied)?;
     }
     Ok(doc)
 }
 
-fn apply(doc: &mut Value, op: &Map<String, Value>) -> Result<()> {
+/// kube-apiserver's cap on the operations of one JSON patch.
+const MAX_OPERATIONS: usize = 10_000;
+
+/// How many bytes `copy` operations may add in total: each copy can double the object, so
+/// without a cap a small patch could ask for exabytes (CVE-2019-1002100).
+const MAX_COPIED_BYTES: usize = 3 * 3 * 1024 * 1024;
+
+fn apply(doc: &mut Value, op: &Map<String, Value>, copied_bytes: &mut usize) -> Result<()> {
     let kind = op.get("op").and_then(Value::as_str).unwrap_or("unknown");
     // A missing `value` is `null`, as in evanphx/json-patch.
     let value = || op.get("value").cloned().unwrap_or(Value::Null);
@@ -71,7 +85,15 @@ fn apply(doc: &mut Value, op: &Map<String, Value>) -> Result<()> {
         }
         "copy" => {
             let from = member(op, kind, "from")?;
-            let copied = get(doc, kind, from)?.clone();
+            let source = get(doc, kind, from)?;
+            // Serialized size as the measure, as evanphx/json-patch counts it.
+            *copied_bytes += serde_json::to_vec(source).map(|v| v.len()).unwrap_or(0);
+            if *copied_bytes > MAX_COPIED_BYTES {
+                return Err(PatchError::CopyLimitExceeded {
+                    limit: MAX_COPIED_BYTES,
+                });
+            }
+            let copied = source.clone();
             add(doc, kind, member(op, kind, "path")?, copied)
         }
         "test" => test(doc, member(op, kind, "path")?, &value()),
@@ -551,5 +573,27 @@ mod tests {
             "img:1"
         );
         assert_eq!(patched["spec"]["replicas"], 2);
+    }
+
+    #[test]
+    fn doubling_copies_stop_at_the_size_limit() {
+        let target = json!({"metadata": {"name": "x".repeat(1000)}});
+        let ops: Vec<Value> = (0..40)
+            .map(|i| json!({"op": "copy", "from": "/metadata", "path": format!("/metadata/c{i}")}))
+            .collect();
+        let err = json_patch(&target, &Value::Array(ops)).unwrap_err();
+        assert_eq!(err.code(), 413);
+    }
+
+    #[test]
+    fn too_many_operations_are_refused() {
+        let ops: Vec<Value> = (0..10_001)
+            .map(|_| json!({"op": "test", "path": "/a", "value": 1}))
+            .collect();
+        let err = json_patch(&json!({"a": 1}), &Value::Array(ops)).unwrap_err();
+        assert!(matches!(
+            err,
+            PatchError::TooManyOperations { got: 10_001, .. }
+        ));
     }
 }

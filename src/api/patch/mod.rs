@@ -72,6 +72,12 @@ impl PatchType {
 /// [`PatchError::status_message`] say how kube-apiserver answers each.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
+    /// A JSON patch with more operations than kube-apiserver accepts.
+    #[error("The allowed maximum operations in a JSON patch is {max}, got {got}")]
+    TooManyOperations { max: usize, got: usize },
+    /// `copy` operations that together would grow the object past the limit.
+    #[error("Unable to complete, accumulated copy size limit exceeded: limit is {limit} bytes")]
+    CopyLimitExceeded { limit: usize },
     /// A JSON patch body that is not a list of operation objects.
     #[error("json: cannot unmarshal {found} into Go value of type {expected}")]
     MalformedJsonPatch {
@@ -225,6 +231,7 @@ impl PatchError {
     /// strategic merge failures (kube passes those through as plain errors).
     pub fn code(&self) -> u16 {
         match self {
+            PatchError::TooManyOperations { .. } | PatchError::CopyLimitExceeded { .. } => 413,
             PatchError::MalformedJsonPatch { .. }
             | PatchError::NotAnObject
             | PatchError::BadPrimitiveList

@@ -243,18 +243,31 @@ impl Merger<'_> {
         };
 
         let mut merged = original.clone();
+        // Merge-key value (as text) to index in `merged`, so long lists merge in linear time.
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (i, o) in merged.iter().enumerate() {
+            if let Some(v) = o.get(key) {
+                index.entry(v.to_string()).or_insert(i);
+            }
+        }
         for element in &patch {
             let value = element.get(key).ok_or_else(|| no_merge_key(element, key))?;
             let Value::Object(element_map) = element else {
                 return Err(wrong_type("map[string]interface {}", element));
             };
-            match merged.iter_mut().find(|o| o.get(key) == Some(value)) {
+            match index
+                .get(&value.to_string())
+                .and_then(|&i| merged.get_mut(i))
+            {
                 // `element_kind` checked that every element of both lists is a map.
                 Some(Value::Object(current)) => {
                     let current_map = std::mem::take(current);
                     *current = self.merge_map(current_map, element_map.clone())?;
                 }
-                _ => merged.push(self.fresh(element.clone())?),
+                _ => {
+                    index.insert(value.to_string(), merged.len());
+                    merged.push(self.fresh(element.clone())?);
+                }
             }
         }
 
@@ -378,8 +391,10 @@ fn merge_primitive_list(original: Vec<Value>, patch: Vec<Value>) -> Result<Vec<V
         return Err(PatchError::MapsWithoutMergeKey);
     }
     let mut merged: Vec<Value> = Vec::with_capacity(original.len() + patch.len());
+    // Scalars are keyed by their JSON text so deduplication stays linear on long lists.
+    let mut seen = std::collections::HashSet::with_capacity(merged.capacity());
     for v in original.iter().chain(&patch) {
-        if !merged.contains(v) {
+        if seen.insert(v.to_string()) {
             merged.push(v.clone());
         }
     }
@@ -431,9 +446,31 @@ fn identity<'v>(element: &'v Value, key: Option<&str>) -> Option<&'v Value> {
     }
 }
 
-fn position(list: &[Value], element: &Value, key: Option<&str>) -> Option<usize> {
-    let id = identity(element, key);
-    list.iter().position(|v| identity(v, key) == id)
+/// Where each element of a list stands, by identity, so lookups stay linear on long lists.
+struct Positions<'k> {
+    index: std::collections::HashMap<String, usize>,
+    key: Option<&'k str>,
+}
+
+impl<'k> Positions<'k> {
+    fn of(list: &[Value], key: Option<&'k str>) -> Positions<'k> {
+        let mut index = std::collections::HashMap::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            // The first occurrence counts, as a linear search would find it.
+            index.entry(id_text(v, key)).or_insert(i);
+        }
+        Positions { index, key }
+    }
+
+    fn of_element(&self, element: &Value) -> Option<usize> {
+        self.index.get(&id_text(element, self.key)).copied()
+    }
+}
+
+/// An element's identity as text (`None` identities, elements without the key, never match a
+/// keyed element, so they get a text no JSON value has).
+fn id_text(element: &Value, key: Option<&str>) -> String {
+    identity(element, key).map_or_else(|| "\u{0}missing".to_string(), Value::to_string)
 }
 
 /// Splits `merged` into the elements named in `by` and the others, keeping their order.
@@ -444,13 +481,14 @@ fn partition(
 ) -> Result<(Vec<Value>, Vec<Value>)> {
     let mut named = Vec::new();
     let mut others = Vec::new();
+    let by = Positions::of(by, key);
     for v in merged {
         if let Some(k) = key {
             if v.get(k).is_none() {
                 return Err(no_merge_key(&v, k));
             }
         }
-        if position(by, &v, key).is_some() {
+        if by.of_element(&v).is_some() {
             named.push(v);
         } else {
             others.push(v);
@@ -473,6 +511,7 @@ fn normalize_element_order(
     let server_only = sort_by_order(server_only, server_order, key)?;
 
     let mut out = Vec::with_capacity(in_patch.len() + server_only.len());
+    let server = Positions::of(server_order, key);
     let mut left = server_only.into_iter().peekable();
     let mut right = in_patch.into_iter().peekable();
     loop {
@@ -481,7 +520,7 @@ fn normalize_element_order(
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (Some(l), Some(r)) => matches!(
-                (position(server_order, l, key), position(server_order, r, key)),
+                (server.of_element(l), server.of_element(r)),
                 (Some(li), Some(ri)) if li < ri
             ),
         };
@@ -504,7 +543,8 @@ fn sort_by_order(list: Vec<Value>, order: &[Value], key: Option<&str>) -> Result
         }
         None => (list, Vec::new()),
     };
-    list.sort_by_key(|v| position(order, v, key).unwrap_or(usize::MAX));
+    let order = Positions::of(order, key);
+    list.sort_by_key(|v| order.of_element(v).unwrap_or(usize::MAX));
     list.extend(deletes);
     Ok(list)
 }
