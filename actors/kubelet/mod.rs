@@ -420,6 +420,10 @@ impl Kubelet {
             self.timers.schedule(&key, at);
         }
         let seen = self.runtime.container_states(&view.uid, now);
+        if entry.state.stage == Stage::Finished && seen.is_empty() && !delete {
+            // A pod that ended before this kubelet started: its stored status stands.
+            return;
+        }
         let host_ip = self.config.node.internal_ip().to_string();
         let host_network = pod
             .pointer("/spec/hostNetwork")
@@ -435,7 +439,12 @@ impl Kubelet {
             pod_ip: pod_ip.as_deref(),
         };
         let old = pod.get("status").cloned().unwrap_or(Value::Null);
-        let new_status = status::compute(&view, &entry.state, &seen, &addresses, &old, now);
+        let new_status = if seen.is_empty() && delete {
+            // Nothing ran here since this kubelet started: the stored status stands.
+            old.clone()
+        } else {
+            status::compute(&view, &entry.state, &seen, &addresses, &old, now)
+        };
         if delete {
             self.delete_pod(key, &view.uid, new_status, ctx);
             return;
@@ -641,6 +650,13 @@ impl Handler<Registered> for Kubelet {
         };
         self.node_uid = meta::uid(&node).to_string();
         self.health = Health::of(&node);
+        self.events
+            .record(&node, EventType::Normal, "Starting", "Starting kubelet.");
+        for reason in node::registration_events(self.health) {
+            let message = format!("Node {} status is now: {reason}", self.name());
+            self.events
+                .record(&node, EventType::Normal, reason, &message);
+        }
         if let Some(base) = meta::str_at(&node, &["spec", "podCIDR"])
             .split('/')
             .next()
@@ -668,6 +684,16 @@ impl Handler<Watched> for Kubelet {
                 let health = Health::of(&obj);
                 if health != self.health {
                     tracing::info!(node = %self.name(), ?health, "node state changed");
+                    let reason = match (self.health, health) {
+                        (_, Health::Failed) => Some("NodeNotReady"),
+                        (Health::Failed, Health::Running) => Some("NodeReady"),
+                        _ => None,
+                    };
+                    if let Some(reason) = reason {
+                        let message = format!("Node {} status is now: {reason}", self.name());
+                        self.events
+                            .record(&obj, EventType::Normal, reason, &message);
+                    }
                     self.health = health;
                     self.renew_lease();
                     self.update_node_status(true);

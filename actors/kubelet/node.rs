@@ -214,6 +214,20 @@ fn conditions(old: &Value, health: Health, now: Timestamp) -> Vec<Value> {
     .collect()
 }
 
+/// The node events a kubelet records when it registers (`recordNodeStatusEvent`).
+pub fn registration_events(health: Health) -> Vec<&'static str> {
+    let mut reasons = vec![
+        "NodeHasSufficientMemory",
+        "NodeHasNoDiskPressure",
+        "NodeHasSufficientPID",
+    ];
+    reasons.push(match health {
+        Health::Failed => "NodeNotReady",
+        _ => "NodeReady",
+    });
+    reasons
+}
+
 /// Whether to write a freshly computed status: when it differs from the last one written
 /// other than in heartbeat times, or `report_every` has passed (kubelet's
 /// `nodeStatusReportFrequency`, 5 min: with leases, the Lease is the heartbeat).

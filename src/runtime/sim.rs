@@ -116,7 +116,7 @@ impl Profile {
                 .unwrap_or(config.fail_rate),
             stop_delay: duration(STOP_DELAY, config.stop_delay),
             cpu_millicores: get(CPU_USAGE)
-                .and_then(|s| quantity_value(s))
+                .and_then(quantity_value)
                 .map(|v| (v * 1000.0).round() as u64)
                 .unwrap_or(config.cpu_millicores),
             memory_bytes: get(MEMORY_USAGE)
