@@ -8,6 +8,7 @@
 //! - [`bench`]: the benchmark harness (`tutti bench`).
 //! - [`cli`]: the `tutti` command line.
 //! - [`client`]: an HTTPS client configured from a kubeconfig (benchmarks, tests).
+//! - [`runtime`]: the container runtime seam kubelets drive, and the in-memory `SimRuntime`.
 //! - [`actors`]: one module per component (API server, store, ...); lives in `actors/` at the
 //!   top of the repository so that `ls` shows the architecture.
 
@@ -15,6 +16,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod runtime;
 pub mod security;
 pub mod store;
 

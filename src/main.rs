@@ -16,6 +16,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Up(args) => tutti::cli::up::run(args).await,
             Command::Bench(args) => tutti::cli::bench::run(args).await,
+            Command::Node(command) => tutti::cli::sim::node(command).await,
+            Command::Pod(command) => tutti::cli::sim::pod(command).await,
         }
     });
     match result {

@@ -18,6 +18,11 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
         port: 0,
         address: "127.0.0.1".into(),
         kubeconfig: None,
+        // A pure API benchmark: no kubelets.
+        nodes: crate::cli::sim::NodeArgs {
+            nodes: 0,
+            ..Default::default()
+        },
     };
     let started = start(&args).await?;
     let handle = started.server.handle();

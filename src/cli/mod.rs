@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`up`]: `tutti up`, an all-in-one cluster in this process.
 //! - [`bench`]: `tutti bench`, the benchmark scenarios.
+//! - [`sim`]: simulated nodes: `tutti up --nodes`, `tutti node ...`, `tutti pod crash`.
 
 pub mod bench;
+pub mod sim;
 pub mod up;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,12 @@ pub enum Command {
     Up(UpArgs),
     /// Run a benchmark scenario and print its figures (`--list` shows the scenarios).
     Bench(BenchArgs),
+    /// Add, stop, start or fail a simulated node of the running cluster.
+    #[command(subcommand)]
+    Node(sim::NodeCommand),
+    /// Make a simulated container crash.
+    #[command(subcommand)]
+    Pod(sim::PodCommand),
 }
 
 /// Options of `tutti bench`.
@@ -74,6 +82,9 @@ pub struct UpArgs {
     /// Where to write a kubeconfig for this cluster [default: <data-dir>/kubeconfig].
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub nodes: sim::NodeArgs,
 }
 
 /// The default data dir: `$XDG_DATA_HOME/tutti`, else `~/.local/share/tutti`, else `./tutti-data`.

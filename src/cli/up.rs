@@ -58,6 +58,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         .await
         .context("cannot create the system namespaces")?;
     controllers::start_all(&registry, &ControllerConfig::default());
+    super::sim::start_nodes(&registry, &args.nodes);
 
     let auth = Authenticator::new(&secrets.admin_token);
     let metrics = Metrics::new();

@@ -1,0 +1,170 @@
+//! The SimNode manager: runs one simulated kubelet per Node labelled
+//! `tutti.io/simulated=true`. `tutti up --nodes N` starts the first ones; a Node created
+//! through the API (`tutti node add`) gets a kubelet that takes it over, with the capacity its
+//! `sim.tutti.io/{cpu,memory,pods}` annotations ask for; a deleted Node's kubelet stops.
+
+use super::node::{NodeSpec, SIMULATED_LABEL};
+use super::{Kubelet, KubeletConfig, Shutdown};
+use crate::actors::api_server::registry::Registry;
+use crate::actors::controllers::informer::{self, SharedFilter, WatchEnded, Watched};
+use crate::api::meta;
+use crate::api::resources::Kind;
+use crate::runtime::sim::{SimConfig, SimRuntime};
+use crate::store::state::WatchItem;
+use crate::store::EventType;
+use actix::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Node annotation: the CPU capacity of a simulated node added through the API.
+pub const CPU_ANNOTATION: &str = "sim.tutti.io/cpu";
+/// Node annotation: its memory capacity.
+pub const MEMORY_ANNOTATION: &str = "sim.tutti.io/memory";
+/// Node annotation: how many pods it takes.
+pub const PODS_ANNOTATION: &str = "sim.tutti.io/pods";
+
+/// The node spec for a simulated Node object: the template's capacity unless its annotations
+/// say otherwise.
+pub fn spec_for(node: &Value, template: &NodeSpec, index: u32) -> NodeSpec {
+    let annotations = meta::annotations(node);
+    let mut spec = template.clone();
+    spec.name = meta::name(node).to_string();
+    spec.index = index;
+    if let Some(cpu) = annotations.get(CPU_ANNOTATION) {
+        spec.cpu = cpu.clone();
+    }
+    if let Some(memory) = annotations.get(MEMORY_ANNOTATION) {
+        spec.memory = memory.clone();
+    }
+    if let Some(pods) = annotations
+        .get(PODS_ANNOTATION)
+        .and_then(|p| p.parse().ok())
+    {
+        spec.pods = pods;
+    }
+    spec
+}
+
+/// Whether a Node is one tutti simulates.
+pub fn is_simulated(node: &Value) -> bool {
+    meta::labels(node).get(SIMULATED_LABEL).map(String::as_str) == Some("true")
+}
+
+/// The manager actor.
+pub struct SimNodes {
+    registry: Registry,
+    /// Intervals and default capacity of new kubelets.
+    template: KubeletConfig,
+    sim: SimConfig,
+    initial: Vec<NodeSpec>,
+    kubelets: HashMap<String, Addr<Kubelet>>,
+    next_index: u32,
+}
+
+impl SimNodes {
+    /// A manager that starts kubelets for `initial` nodes first, then for simulated Nodes that
+    /// appear; `template` gives the others their intervals and default capacity.
+    pub fn new(
+        registry: Registry,
+        template: KubeletConfig,
+        sim: SimConfig,
+        initial: Vec<NodeSpec>,
+    ) -> SimNodes {
+        let next_index = initial.iter().map(|n| n.index).max().unwrap_or(0) + 1;
+        SimNodes {
+            registry,
+            template,
+            sim,
+            initial,
+            kubelets: HashMap::new(),
+            next_index,
+        }
+    }
+
+    fn start_kubelet(&mut self, spec: NodeSpec) {
+        let name = spec.name.clone();
+        let seed = u64::from(spec.index);
+        let mut config = self.template.clone();
+        config.node = spec;
+        let runtime = Box::new(SimRuntime::new(self.sim.clone(), seed));
+        let kubelet = Kubelet::new(config, self.registry.clone(), runtime).start();
+        self.kubelets.insert(name, kubelet);
+    }
+
+    fn filter() -> SharedFilter {
+        Arc::new(is_simulated)
+    }
+}
+
+impl Actor for SimNodes {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        for spec in std::mem::take(&mut self.initial) {
+            self.start_kubelet(spec);
+        }
+        informer::watch(&self.registry, Kind::Node, Some(Self::filter()), ctx);
+    }
+}
+
+impl Handler<Watched> for SimNodes {
+    type Result = ();
+    fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
+        let WatchItem::Event(kind, node) = &msg.item else {
+            return;
+        };
+        let name = meta::name(node);
+        match kind {
+            EventType::Deleted => {
+                if let Some(kubelet) = self.kubelets.remove(name) {
+                    kubelet.do_send(Shutdown);
+                }
+            }
+            _ if !self.kubelets.contains_key(name) => {
+                let index = self.next_index;
+                self.next_index += 1;
+                let spec = spec_for(node, &self.template.node, index);
+                tracing::info!(node = %name, "starting a simulated kubelet");
+                self.start_kubelet(spec);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Handler<WatchEnded> for SimNodes {
+    type Result = ();
+    fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
+        informer::watch(&self.registry, msg.0, Some(Self::filter()), ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_added_node_gets_the_capacity_its_annotations_ask_for() {
+        let node = json!({"metadata": {"name": "big", "labels": {SIMULATED_LABEL: "true"},
+            "annotations": {CPU_ANNOTATION: "64", MEMORY_ANNOTATION: "256Gi"}}});
+        assert!(is_simulated(&node));
+        let spec = spec_for(&node, &NodeSpec::new("template", 0), 9);
+        assert_eq!(
+            (
+                spec.name.as_str(),
+                spec.cpu.as_str(),
+                spec.memory.as_str(),
+                spec.pods,
+                spec.index
+            ),
+            ("big", "64", "256Gi", 110, 9)
+        );
+    }
+
+    #[test]
+    fn a_node_without_the_label_is_not_simulated() {
+        assert!(!is_simulated(&json!({"metadata": {"name": "real"}})));
+    }
+}

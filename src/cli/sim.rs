@@ -1,0 +1,282 @@
+//! Simulated nodes: the kubelets `tutti up` starts, and the chaos commands (`tutti node
+//! add|stop|start|fail`, `tutti pod crash`) that talk to a running cluster through its API.
+
+use crate::actors::api_server::registry::Registry;
+use crate::actors::kubelet::manager::{
+    SimNodes, CPU_ANNOTATION, MEMORY_ANNOTATION, PODS_ANNOTATION,
+};
+use crate::actors::kubelet::node::{NodeSpec, SIMULATED_LABEL, STATE_ANNOTATION};
+use crate::actors::kubelet::pod::{CRASH, CRASH_CONTAINER, CRASH_EXIT_CODE};
+use crate::actors::kubelet::KubeletConfig;
+use crate::client::{ApiClient, ClientConfig};
+use crate::runtime::sim::SimConfig;
+use actix::Actor;
+use anyhow::{bail, Context as _};
+use awc::http::Method;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// The simulated nodes of `tutti up`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct NodeArgs {
+    /// How many simulated nodes to run (`node-1`..`node-N`).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u32,
+
+    /// CPU capacity of each simulated node.
+    #[arg(long, default_value = "4")]
+    pub node_cpu: String,
+
+    /// Memory capacity of each simulated node.
+    #[arg(long, default_value = "8Gi")]
+    pub node_memory: String,
+
+    /// How many pods each simulated node takes.
+    #[arg(long, default_value_t = 110)]
+    pub node_pods: u32,
+}
+
+impl Default for NodeArgs {
+    fn default() -> Self {
+        NodeArgs {
+            nodes: 3,
+            node_cpu: "4".into(),
+            node_memory: "8Gi".into(),
+            node_pods: 110,
+        }
+    }
+}
+
+/// Which cluster a command talks to.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig of the cluster [default: $KUBECONFIG, else <data-dir>/kubeconfig].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// `tutti node`: simulated nodes of a running cluster.
+#[derive(Debug, clap::Subcommand)]
+pub enum NodeCommand {
+    /// Add a simulated node; a kubelet for it starts in the running `tutti up`.
+    Add {
+        name: String,
+        /// CPU capacity.
+        #[arg(long, default_value = "4")]
+        cpu: String,
+        /// Memory capacity.
+        #[arg(long, default_value = "8Gi")]
+        memory: String,
+        /// How many pods it takes.
+        #[arg(long, default_value_t = 110)]
+        pods: u32,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Stop a simulated node as if the machine went away: no lease renewals, no status.
+    Stop {
+        name: String,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Start a stopped or failed simulated node again.
+    Start {
+        name: String,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Make a simulated node report Ready=False (KubeletNotReady).
+    Fail {
+        name: String,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+}
+
+/// `tutti pod`: simulated containers of a running cluster.
+#[derive(Debug, clap::Subcommand)]
+pub enum PodCommand {
+    /// Make a container of a pod on a simulated node exit, as if it crashed.
+    Crash {
+        name: String,
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// The container [default: the first].
+        #[arg(short, long)]
+        container: Option<String>,
+        /// The exit code the container exits with.
+        #[arg(long, default_value_t = 1)]
+        exit_code: i32,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+}
+
+/// Starts the SimNode manager with `node-1`..`node-N`.
+pub fn start_nodes(registry: &Registry, args: &NodeArgs) {
+    let template = NodeSpec {
+        cpu: args.node_cpu.clone(),
+        memory: args.node_memory.clone(),
+        pods: args.node_pods,
+        ..NodeSpec::new("", 0)
+    };
+    let initial = (1..=args.nodes)
+        .map(|i| NodeSpec {
+            name: format!("node-{i}"),
+            index: i,
+            ..template.clone()
+        })
+        .collect();
+    SimNodes::new(
+        registry.clone(),
+        KubeletConfig::new(template),
+        SimConfig::default(),
+        initial,
+    )
+    .start();
+}
+
+/// Runs `tutti node ...`.
+pub async fn node(command: NodeCommand) -> anyhow::Result<()> {
+    match command {
+        NodeCommand::Add {
+            name,
+            cpu,
+            memory,
+            pods,
+            cluster,
+        } => {
+            let client = connect(&cluster)?;
+            let body = json!({
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "labels": {SIMULATED_LABEL: "true"},
+                    "annotations": {CPU_ANNOTATION: cpu, MEMORY_ANNOTATION: memory,
+                                    PODS_ANNOTATION: pods.to_string()},
+                },
+            });
+            let (code, reply) = client
+                .request(Method::POST, "/api/v1/nodes", Some(&body))
+                .await?;
+            check(code, &reply)?;
+            println!("node/{name} added");
+        }
+        NodeCommand::Stop { name, cluster } => {
+            set_state(&connect(&cluster)?, &name, json!("stopped")).await?;
+            println!("node/{name} stopped");
+        }
+        NodeCommand::Start { name, cluster } => {
+            set_state(&connect(&cluster)?, &name, Value::Null).await?;
+            println!("node/{name} started");
+        }
+        NodeCommand::Fail { name, cluster } => {
+            set_state(&connect(&cluster)?, &name, json!("failed")).await?;
+            println!("node/{name} failed");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `tutti pod ...`.
+pub async fn pod(command: PodCommand) -> anyhow::Result<()> {
+    match command {
+        PodCommand::Crash {
+            name,
+            namespace,
+            container,
+            exit_code,
+            cluster,
+        } => {
+            let client = connect(&cluster)?;
+            let path = format!("/api/v1/namespaces/{namespace}/pods/{name}");
+            let (code, current) = client.request(Method::GET, &path, None).await?;
+            check(code, &current)?;
+            if let Some(c) = &container {
+                let known = current
+                    .pointer("/spec/containers")
+                    .and_then(Value::as_array)
+                    .is_some_and(|cs| cs.iter().any(|x| x["name"] == json!(c)));
+                if !known {
+                    bail!("pod {name} has no container {c}");
+                }
+            }
+            let counter: u64 = current
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(CRASH))
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let patch = json!({"metadata": {
+                // The counter is read-modify-write: fail rather than lose a concurrent bump.
+                "resourceVersion": current["metadata"]["resourceVersion"],
+                "annotations": {
+                    CRASH: (counter + 1).to_string(),
+                    CRASH_CONTAINER: container,
+                    CRASH_EXIT_CODE: exit_code.to_string(),
+                },
+            }});
+            let (code, reply) = merge_patch(&client, &path, &patch).await?;
+            check(code, &reply)?;
+            println!("pod/{name} crashed");
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or, with null, removes) a simulated node's state annotation.
+async fn set_state(client: &ApiClient, name: &str, state: Value) -> anyhow::Result<()> {
+    let path = format!("/api/v1/nodes/{name}");
+    let (code, node) = client.request(Method::GET, &path, None).await?;
+    check(code, &node)?;
+    if node.pointer(&format!(
+        "/metadata/labels/{}",
+        SIMULATED_LABEL.replace('/', "~1")
+    )) != Some(&json!("true"))
+    {
+        bail!("node {name} is not a simulated node (no {SIMULATED_LABEL}=true label)");
+    }
+    let patch = json!({"metadata": {"annotations": {STATE_ANNOTATION: state}}});
+    let (code, reply) = merge_patch(client, &path, &patch).await?;
+    check(code, &reply)
+}
+
+async fn merge_patch(
+    client: &ApiClient,
+    path: &str,
+    patch: &Value,
+) -> anyhow::Result<(u16, Value)> {
+    Ok(client
+        .raw(
+            Method::PATCH,
+            path,
+            "application/merge-patch+json",
+            &serde_json::to_vec(patch)?,
+        )
+        .await?)
+}
+
+/// A client for the cluster the kubeconfig names.
+fn connect(cluster: &ClusterArgs) -> anyhow::Result<ApiClient> {
+    let path = match &cluster.kubeconfig {
+        Some(p) => p.clone(),
+        None => std::env::var_os("KUBECONFIG")
+            .and_then(|v| std::env::split_paths(&v).find(|p| p.exists()))
+            .unwrap_or_else(|| super::default_data_dir().join("kubeconfig")),
+    };
+    let config = ClientConfig::from_kubeconfig(&path)
+        .with_context(|| format!("cannot use the kubeconfig {}", path.display()))?;
+    Ok(config.client(1)?)
+}
+
+/// Fails with the API's message unless the status code is a success.
+fn check(code: u16, reply: &Value) -> anyhow::Result<()> {
+    if (200..300).contains(&code) {
+        return Ok(());
+    }
+    match reply.get("message").and_then(Value::as_str) {
+        Some(m) => bail!("{m}"),
+        None => bail!("the API answered {code}"),
+    }
+}
