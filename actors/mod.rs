@@ -4,9 +4,11 @@
 //! - [`api_server`]: the Kubernetes API over HTTPS and the ApiServer actor.
 //! - [`controllers`]: the control loops (namespace deletion so far).
 //! - [`events`]: recording Events for `kubectl describe`.
+//! - [`scheduler`]: places pending pods on nodes.
 //! - [`store`]: the store actor: group commit on a committer thread around `StoreState`.
 
 pub mod api_server;
 pub mod controllers;
 pub mod events;
+pub mod scheduler;
 pub mod store;

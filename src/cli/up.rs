@@ -58,6 +58,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         .await
         .context("cannot create the system namespaces")?;
     controllers::start_all(&registry, &ControllerConfig::default());
+    crate::actors::scheduler::Scheduler::new(registry.clone()).start();
 
     let auth = Authenticator::new(&secrets.admin_token);
     let metrics = Metrics::new();
