@@ -5,10 +5,12 @@
 //! - [`controllers`]: the control loops (namespace deletion so far).
 //! - [`events`]: recording Events for `kubectl describe`.
 //! - [`kubelet`]: one kubelet per (simulated) node, and the manager that runs them.
+//! - [`scheduler`]: places pending pods on nodes.
 //! - [`store`]: the store actor: group commit on a committer thread around `StoreState`.
 
 pub mod api_server;
 pub mod controllers;
 pub mod events;
 pub mod kubelet;
+pub mod scheduler;
 pub mod store;

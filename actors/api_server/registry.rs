@@ -311,7 +311,12 @@ impl Registry {
             }
             let (decoded, warnings) = decode_body(def, desired, opts.validation)?;
             let new = merge_update(def, &current, decoded, name, namespace, sub)?;
-            validation::validate(def.kind, &new, Some(&current)).map_err(|e| qualify(e, def))?;
+            // A binding sets only spec.nodeName and a condition, which pod update validation
+            // forbids; kube's binding storage (`assignPod`) does not validate either.
+            if sub != Some(Subresource::Binding) {
+                validation::validate(def.kind, &new, Some(&current))
+                    .map_err(|e| qualify(e, def))?;
+            }
             if same_object(&new, &current) || opts.dry_run {
                 return Ok(Written {
                     object: convert::from_storage(def, &new),

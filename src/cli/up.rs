@@ -59,6 +59,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         .context("cannot create the system namespaces")?;
     controllers::start_all(&registry, &ControllerConfig::default());
     super::sim::start_nodes(&registry, &args.nodes);
+    crate::actors::scheduler::Scheduler::new(registry.clone()).start();
 
     let auth = Authenticator::new(&secrets.admin_token);
     let metrics = Metrics::new();

@@ -159,6 +159,43 @@ impl Quantity {
         !self.negative && self.mantissa != 0
     }
 
+    /// The value in units of `10^scale`, rounded up and saturating at `i64` bounds: kube's
+    /// `Quantity.ScaledValue`; `scaled_ceil(-3)` is `MilliValue` (cpu), `scaled_ceil(0)` is
+    /// `Value` (memory bytes, pod counts).
+    pub fn scaled_ceil(&self, scale: i32) -> i64 {
+        let saturated = if self.negative { i64::MIN } else { i64::MAX };
+        let Some(mut m) = 1i128
+            .checked_shl(self.pow2)
+            .and_then(|p| self.mantissa.checked_mul(p))
+        else {
+            return saturated;
+        };
+        if self.scale >= scale {
+            for _ in scale..self.scale {
+                match m.checked_mul(10) {
+                    Some(v) => m = v,
+                    None => return saturated,
+                }
+            }
+        } else {
+            let mut divisor: i128 = 1;
+            for _ in self.scale..scale {
+                match divisor.checked_mul(10) {
+                    Some(d) => divisor = d,
+                    // The quantity is below one unit: it rounds up to one (or down to zero).
+                    None => return if self.negative || m == 0 { 0 } else { 1 },
+                }
+            }
+            m = if self.negative {
+                m / divisor
+            } else {
+                (m + divisor - 1) / divisor
+            };
+        }
+        let m = if self.negative { -m } else { m };
+        i64::try_from(m).unwrap_or(saturated)
+    }
+
     fn approx(&self) -> f64 {
         // Only used when the exact comparison would overflow: an approximation is enough.
         let m = self.mantissa as f64;
@@ -301,6 +338,20 @@ mod tests {
 
     fn q(s: &str) -> Quantity {
         parse(s).unwrap()
+    }
+
+    #[test]
+    fn scaled_values_round_up_as_milli_value_and_value_do() {
+        assert_eq!(q("500m").scaled_ceil(-3), 500);
+        assert_eq!(q("2").scaled_ceil(-3), 2000);
+        assert_eq!(q("0.1").scaled_ceil(-3), 100);
+        assert_eq!(q("1n").scaled_ceil(-3), 1);
+        assert_eq!(q("1Gi").scaled_ceil(0), 1 << 30);
+        assert_eq!(q("128974848").scaled_ceil(0), 128_974_848);
+        assert_eq!(q("129e6").scaled_ceil(0), 129_000_000);
+        assert_eq!(q("1500m").scaled_ceil(0), 2);
+        assert_eq!(q("110").scaled_ceil(0), 110);
+        assert_eq!(q("1Ei").scaled_ceil(-3), i64::MAX);
     }
 
     #[test]
