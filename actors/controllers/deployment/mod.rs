@@ -112,6 +112,19 @@ impl DeploymentController {
             .owned_by(Kind::ReplicaSet, ns, uid)
             .map(|rs| (**rs).clone())
             .collect();
+        let orphans =
+            sync::orphans_to_adopt(&d, self.cache.list(Kind::ReplicaSet, ns).map(|rs| &**rs));
+        if !orphans.is_empty() {
+            // Adopt first; the adopted ReplicaSets' watch events bring the Deployment back.
+            self.busy.insert(key.clone());
+            let registry = self.registry.clone();
+            let addr = ctx.address();
+            actix_rt::spawn(async move {
+                let retry = adopt(&registry, &d, &orphans).await.is_err();
+                addr.do_send(Synced { key, retry });
+            });
+            return;
+        }
         let rs_uids: HashSet<&str> = rss.iter().map(meta::uid).collect();
         let pods: Vec<&Value> = self
             .cache
@@ -231,6 +244,29 @@ impl Handler<Synced> for DeploymentController {
             self.enqueue(key, ctx);
         }
     }
+}
+
+/// Makes the Deployment the controller of orphaned ReplicaSets.
+async fn adopt(registry: &Registry, d: &Value, names: &[String]) -> Result<(), ApiError> {
+    let def = storage_def(Kind::ReplicaSet);
+    let ns = meta::namespace(d);
+    for name in names {
+        let mut rs = registry.get(def, ns, name).await?;
+        if meta::controller_ref(&rs).is_some() {
+            continue;
+        }
+        let mut refs: Vec<Value> = rs
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        refs.push(meta::owner_reference(d));
+        meta::set(&mut rs, "ownerReferences", json!(refs));
+        registry
+            .update(def, ns, name, None, rs, &WriteOptions::default())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Carries out a plan: the new ReplicaSet, scaled ones, deleted ones, the Deployment's

@@ -275,7 +275,32 @@ pub fn sync_rollout_status(w: &mut Work) {
             set_condition(&mut status, PROGRESSING, "False", TIMED_OUT, &msg, w.now);
         }
     }
+    copy_replica_failure(w, &mut status);
     w.status = status;
+}
+
+/// The condition type of pods that cannot be created.
+pub const REPLICA_FAILURE: &str = "ReplicaFailure";
+
+/// Shows a ReplicaSet's `ReplicaFailure` (pods cannot be created, e.g. over quota) on the
+/// Deployment, and clears it when none has one (kube `getReplicaFailures`).
+fn copy_replica_failure(w: &Work, status: &mut Value) {
+    let mut order: Vec<usize> = w.new.into_iter().collect();
+    order.extend(w.old());
+    let failure = order.iter().find_map(|i| {
+        condition(w.rss[*i].get("status")?, REPLICA_FAILURE).filter(|c| c["status"] == "True")
+    });
+    match failure {
+        Some(c) => set_condition(
+            status,
+            REPLICA_FAILURE,
+            "True",
+            c["reason"].as_str().unwrap_or_default(),
+            c["message"].as_str().unwrap_or_default(),
+            w.now,
+        ),
+        None => remove_condition(status, REPLICA_FAILURE),
+    }
 }
 
 /// Sets `DeploymentPaused` / `DeploymentResumed` when `spec.paused` changed (kube
@@ -426,6 +451,22 @@ mod tests {
         let a = condition(&s, AVAILABLE).unwrap();
         assert_eq!(a["reason"], MIN_AVAILABLE);
         assert_eq!(a["message"], "Deployment has minimum availability.");
+    }
+
+    #[test]
+    fn a_replica_set_failing_to_create_pods_shows_on_the_deployment() {
+        let (d, mut rss) = stuck();
+        rss[1]["status"]["conditions"] = json!([{"type": "ReplicaFailure", "status": "True",
+            "reason": "FailedCreate", "message": "pods \"x\" is forbidden: exceeded quota"}]);
+        let plan = reconcile(&d, rss.clone(), &[], at("2026-01-01T00:05:00Z"));
+        let status = plan.status.unwrap();
+        let c = condition(&status, REPLICA_FAILURE).unwrap();
+        assert_eq!(c["reason"], "FailedCreate");
+        let mut d = d;
+        d["status"] = status;
+        rss[1]["status"]["conditions"] = json!([]);
+        let plan = reconcile(&d, rss, &[], at("2026-01-01T00:05:00Z"));
+        assert!(condition(&plan.status.unwrap(), REPLICA_FAILURE).is_none());
     }
 
     #[test]

@@ -397,6 +397,28 @@ impl<'a> Work<'a> {
     }
 }
 
+/// ReplicaSets without a controller that the Deployment's selector matches, which it adopts
+/// (kube `ClaimReplicaSets`); none while it is being deleted.
+pub fn orphans_to_adopt<'a>(d: &Value, rss: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    if deleting(d) {
+        return Vec::new();
+    }
+    let Ok(selector) = crate::api::selector::LabelSelector::from_label_selector_json(
+        d.pointer("/spec/selector").unwrap_or(&Value::Null),
+    ) else {
+        return Vec::new();
+    };
+    // An empty selector would claim everything: kube refuses to adopt with one.
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    rss.filter(|rs| {
+        meta::controller_ref(rs).is_none() && !deleting(rs) && selector.matches(&meta::labels(rs))
+    })
+    .map(|rs| meta::name(rs).to_string())
+    .collect()
+}
+
 /// Whether the Deployment's size changed since its active ReplicaSets were last scaled
 /// (kube `isScalingEvent`).
 pub fn is_scaling_event(w: &Work) -> bool {
@@ -575,6 +597,7 @@ pub(crate) mod fixtures {
         json!({
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": format!("web-{hash}"), "namespace": "d",
+                         "labels": {"app": "web", "pod-template-hash": hash},
                          "uid": format!("uid-{hash}"),
                          "creationTimestamp": format!("2026-01-01T00:00:{:02}Z", revision),
                          "generation": 1,
@@ -640,6 +663,19 @@ mod tests {
             progressing["message"],
             format!("Created new replica set \"web-{hash}\"")
         );
+    }
+
+    #[test]
+    fn orphaned_replica_sets_that_match_are_adopted() {
+        let d = deployment(1, "nginx:1");
+        let mut orphan = replica_set("nginx:1", 1, 1);
+        meta::remove(&mut orphan, "ownerReferences");
+        let mut other = orphan.clone();
+        other["metadata"]["name"] = json!("db");
+        other["metadata"]["labels"] = json!({"app": "db"});
+        let owned = replica_set("nginx:2", 2, 1);
+        let found = orphans_to_adopt(&d, [&orphan, &other, &owned].into_iter());
+        assert_eq!(found, vec![meta::name(&orphan).to_string()]);
     }
 
     #[test]
