@@ -72,7 +72,7 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
     match ready_since(pod) {
         None => false,
         Some(_) if min_ready_seconds <= 0 => true,
-        Some(since) => since.as_second() + min_ready_seconds <= now.as_second(),
+        Some(since) => since.as_second() + min_ready_seconds < now.as_second(),
     }
 }
 
@@ -89,10 +89,11 @@ fn max_restarts(pod: &Value) -> i64 {
         .unwrap_or(0)
 }
 
-/// Orders pods so that the ones to delete first come first, by kube's `ActivePods` ranking:
+/// Orders pods so that the ones to delete first come first, by kube's `ActivePodsWithRanks`:
 /// unscheduled < scheduled, Pending < Unknown < Running, not ready < ready, lower deletion cost,
-/// ready for less time < longer, more restarts < fewer, newer < older.
-pub fn deletion_order(a: &Value, b: &Value) -> Ordering {
+/// more sibling pods on the same node (`rank_a`, `rank_b`) < fewer, ready for less time <
+/// longer, more restarts < fewer, newer < older.
+pub fn deletion_order(a: &Value, b: &Value, rank_a: usize, rank_b: usize) -> Ordering {
     let scheduled = |p: &Value| !meta::str_at(p, &["spec", "nodeName"]).is_empty();
     let phase_rank = |p: &Value| match meta::str_at(p, &["status", "phase"]) {
         "Pending" | "" => 0,
@@ -111,6 +112,7 @@ pub fn deletion_order(a: &Value, b: &Value) -> Ordering {
         .then(phase_rank(a).cmp(&phase_rank(b)))
         .then(is_ready(a).cmp(&is_ready(b)))
         .then(cost(a).cmp(&cost(b)))
+        .then(rank_b.cmp(&rank_a))
         // Ready more recently (a later timestamp) goes first.
         .then_with(|| match (ready_since(a), ready_since(b)) {
             (Some(x), Some(y)) => y.cmp(&x),
@@ -179,7 +181,19 @@ pub fn reconcile(rs: &Value, managed: &[&Value], adopt: Vec<String>, release: Ve
         plan.create = (want - active.len()).min(BURST_REPLICAS);
     } else if active.len() > want {
         let surplus = (active.len() - want).min(BURST_REPLICAS);
-        active.sort_by(|a, b| deletion_order(a, b));
+        // Pods doubled up on a node go before lone ones (kube
+        // `getPodsRankedByRelatedPodsOnSameNode`).
+        let mut on_node: HashMap<&str, usize> = HashMap::new();
+        for p in &active {
+            *on_node
+                .entry(meta::str_at(p, &["spec", "nodeName"]))
+                .or_default() += 1;
+        }
+        let rank = |p: &Value| match meta::str_at(p, &["spec", "nodeName"]) {
+            "" => 0,
+            node => on_node.get(node).copied().unwrap_or(0),
+        };
+        active.sort_by(|a, b| deletion_order(a, b, rank(a), rank(b)));
         plan.delete = active[..surplus]
             .iter()
             .map(|p| meta::name(p).to_string())
@@ -436,6 +450,31 @@ mod tests {
         );
         let p = plan(&rs("web", 5), &pods);
         assert_eq!(p.delete, ["unscheduled", "pending-new"]);
+    }
+
+    #[test]
+    fn pods_doubled_up_on_a_node_are_deleted_before_lone_ones() {
+        let t = "2026-01-01T00:00:00Z";
+        let pods = [
+            pod("lone")
+                .owned_by("web")
+                .on_node("n1")
+                .ready_since(t)
+                .build(),
+            pod("pair-a")
+                .owned_by("web")
+                .on_node("n2")
+                .ready_since(t)
+                .build(),
+            pod("pair-b")
+                .owned_by("web")
+                .on_node("n2")
+                .ready_since(t)
+                .build(),
+        ];
+        let p = plan(&rs("web", 2), &pods);
+        assert_ne!(p.delete, vec!["lone".to_string()]);
+        assert_eq!(p.delete.len(), 1);
     }
 
     #[test]
