@@ -4,9 +4,13 @@
 //! # Layout
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
+//! - [`replicaset`]: keeps each ReplicaSet's pods at its replica count.
+//! - [`deployment`]: rolls Deployments out through ReplicaSets, one per pod template.
 
+pub mod deployment;
 pub mod informer;
 pub mod namespace;
+pub mod replicaset;
 
 use crate::actors::api_server::registry::Registry;
 use actix::Actor;
@@ -33,4 +37,6 @@ impl Default for ControllerConfig {
 /// Starts every controller on the current arbiter.
 pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
+    replicaset::ReplicaSetController::new(registry.clone()).start();
+    deployment::DeploymentController::new(registry.clone()).start();
 }
