@@ -4,8 +4,14 @@
 //! # Layout
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
+//! - [`gc`]: the garbage collector: ownerReferences cascade (background, foreground, orphan).
+//! - [`job`]: Jobs run pods to completion (parallelism, backoff, deadline, indexes).
+//! - [`cronjob`]: CronJobs create Jobs on a cron schedule.
 
+pub mod cronjob;
+pub mod gc;
 pub mod informer;
+pub mod job;
 pub mod namespace;
 
 use crate::actors::api_server::registry::Registry;
@@ -33,4 +39,7 @@ impl Default for ControllerConfig {
 /// Starts every controller on the current arbiter.
 pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
+    gc::GarbageCollector::new(registry.clone()).start();
+    job::JobController::new(registry.clone()).start();
+    cronjob::CronJobController::new(registry.clone()).start();
 }
