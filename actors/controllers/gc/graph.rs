@@ -6,7 +6,8 @@
 use crate::api::meta;
 use crate::api::resources::Kind;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// The finalizer a Foreground delete records: the owner waits for its blocking dependents.
 pub const FOREGROUND: &str = "foregroundDeletion";
@@ -162,7 +163,30 @@ impl Graph {
     /// Records a deleted object; returns the uids whose reconcile may decide differently now:
     /// its dependents (their owner is gone) and its owners (one may wait for it).
     pub fn remove(&mut self, obj: &Value) -> Vec<String> {
-        let uid = meta::uid(obj);
+        self.remove_uid(meta::uid(obj))
+    }
+
+    /// Replaces every object of `kind` with the current list (a fresh watch's start, like a
+    /// reflector's `Replace`): objects no longer listed were deleted while nobody watched.
+    pub fn replace_kind(&mut self, kind: Kind, objects: &[Arc<Value>]) -> Vec<String> {
+        let listed: HashSet<&str> = objects.iter().map(|o| meta::uid(o)).collect();
+        let gone: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(uid, n)| n.kind == kind && !listed.contains(uid.as_str()))
+            .map(|(uid, _)| uid.clone())
+            .collect();
+        let mut dirty = Vec::new();
+        for uid in gone {
+            dirty.extend(self.remove_uid(&uid));
+        }
+        for o in objects {
+            dirty.extend(self.upsert(kind, o));
+        }
+        dirty
+    }
+
+    fn remove_uid(&mut self, uid: &str) -> Vec<String> {
         let Some(node) = self.nodes.remove(uid) else {
             return Vec::new();
         };
@@ -551,6 +575,18 @@ mod tests {
         g.remove(&obj("rs").0);
         g.remove(&obj("d").0);
         assert!(g.is_empty());
+    }
+
+    #[test]
+    fn a_fresh_list_drops_objects_deleted_while_unwatched() {
+        let mut g = graph(vec![obj("d"), obj("rs").owned_by("d", true)]);
+        let dirty = g.replace_kind(
+            Kind::ReplicaSet,
+            &[Arc::new(obj("rs").owned_by("d", true).0)],
+        );
+        assert!(g.node("d").is_none());
+        assert!(g.node("rs").is_some());
+        assert!(dirty.contains(&"rs".to_string()));
     }
 
     #[test]

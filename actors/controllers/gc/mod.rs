@@ -10,7 +10,7 @@
 
 pub mod graph;
 
-use super::informer::{self, WatchEnded, Watched};
+use super::informer::{WatchEnded, Watched};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, RESOURCES};
@@ -21,6 +21,7 @@ use actix::prelude::*;
 use graph::{Action, Graph, OwnerRef, OwnerState};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Decide again about a uid, knowing these owners' states from the API.
@@ -37,6 +38,14 @@ struct Looked {
 struct Done {
     uid: String,
     retry: bool,
+}
+
+/// The objects of a kind as a (re)started watch lists them; events follow as [`Watched`].
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Listed {
+    kind: Kind,
+    objects: Vec<Arc<Value>>,
 }
 
 /// How long dirty uids gather before a round of reconciles (lets a fresh watch fill the graph).
@@ -167,7 +176,7 @@ impl Actor for GarbageCollector {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         for kind in watched_kinds() {
-            informer::watch(&self.registry, kind, None, ctx);
+            watch(&self.registry, kind, ctx);
         }
     }
 }
@@ -189,9 +198,15 @@ impl Handler<Watched> for GarbageCollector {
 impl Handler<WatchEnded> for GarbageCollector {
     type Result = ();
     fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
-        // The fresh watch sends every current object again; objects deleted meanwhile stay in
-        // the graph as owners until their dependents' lookups find them gone.
-        informer::watch(&self.registry, msg.0, None, ctx);
+        watch(&self.registry, msg.0, ctx);
+    }
+}
+
+impl Handler<Listed> for GarbageCollector {
+    type Result = ();
+    fn handle(&mut self, msg: Listed, ctx: &mut Context<Self>) {
+        let dirty = self.graph.replace_kind(msg.kind, &msg.objects);
+        self.mark(dirty, ctx);
     }
 }
 
@@ -209,6 +224,52 @@ impl Handler<Done> for GarbageCollector {
         if msg.retry {
             ctx.run_later(RETRY, move |act, ctx| act.mark(vec![msg.uid], ctx));
         }
+    }
+}
+
+/// Watches a kind into the collector: the current objects at once as [`Listed`] (so the graph
+/// can drop what was deleted while nobody watched), then each change as [`Watched`].
+fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
+    let registry = registry.clone();
+    let addr = ctx.address();
+    actix_rt::spawn(async move {
+        let def = storage_def(kind);
+        let (start, mut rx) = loop {
+            match registry.watch(def, "", None, None, false).await {
+                Ok(w) => break w,
+                Err(e) => {
+                    tracing::warn!(?kind, error = %e, "garbage collector cannot watch; retrying");
+                    actix_rt::time::sleep(RETRY).await;
+                }
+            }
+        };
+        let _guard = Unwatch(registry.clone(), start.id);
+        let objects = start
+            .initial
+            .into_iter()
+            .filter_map(|item| match item {
+                WatchItem::Event(_, obj) => Some(obj),
+                WatchItem::Bookmark(..) => None,
+            })
+            .collect();
+        if addr.send(Listed { kind, objects }).await.is_err() {
+            return;
+        }
+        while let Some(item) = rx.recv().await {
+            if addr.send(Watched { kind, item }).await.is_err() {
+                return;
+            }
+        }
+        addr.do_send(WatchEnded(kind));
+    });
+}
+
+/// Ends the store-side watch when the task reading it ends.
+struct Unwatch(Registry, u64);
+
+impl Drop for Unwatch {
+    fn drop(&mut self) {
+        self.0.unwatch(self.1);
     }
 }
 

@@ -212,13 +212,20 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
     } else if spec.suspend {
         plan.delete = active.iter().map(|p| meta::name(p).to_string()).collect();
     } else {
-        let (create, delete) = manage(job, &spec, &active, succeeded, &completed);
+        let (mut create, delete) = manage(job, &spec, &active, succeeded, &completed);
+        if !create.is_empty() {
+            if let Some(wait) = backoff_remaining(pods, now) {
+                create.clear();
+                plan.requeue_after = Some(wait);
+            }
+        }
         created = create.len() as i64;
         plan.create = create;
         plan.delete = delete;
         if let (Some(deadline), Some(start)) = (spec.active_deadline, start) {
             let left = (start + jiff::SignedDuration::from_secs(deadline)).duration_since(now);
-            plan.requeue_after = Some(Duration::from_secs(left.as_secs().max(0) as u64 + 1));
+            let left = Duration::from_secs(left.as_secs().max(0) as u64 + 1);
+            plan.requeue_after = Some(plan.requeue_after.map_or(left, |r| r.min(left)));
         }
     }
 
@@ -246,6 +253,65 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
         plan.status = Some(st);
     }
     plan
+}
+
+/// The first delay of kube's pod failure back-off (`DefaultJobPodFailureBackOff`).
+const BACKOFF_BASE: Duration = Duration::from_secs(10);
+/// The longest delay (`MaxJobPodFailureBackOff`).
+const BACKOFF_MAX: Duration = Duration::from_secs(600);
+
+/// How long pod creation must still wait after failures: 10 s doubled for each failure since
+/// the last success, at most 10 min, counted from the last failure (kube's `backoffRecord`).
+/// Failures whose time is unknown count but start no clock.
+fn backoff_remaining(pods: &[&Value], now: Timestamp) -> Option<Duration> {
+    let last_success = pods
+        .iter()
+        .filter(|p| status::pod_state(p) == PodState::Succeeded)
+        .filter_map(|p| finish_time(p))
+        .max();
+    let failures: Vec<Option<Timestamp>> = pods
+        .iter()
+        .filter(|p| status::pod_state(p) == PodState::Failed)
+        .map(|p| finish_time(p))
+        .filter(|t| match (t, last_success) {
+            (Some(t), Some(s)) => *t > s,
+            _ => true,
+        })
+        .collect();
+    let last = failures.iter().flatten().max()?;
+    let n = failures.len().clamp(1, 32) as u32;
+    let delay = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(n - 1))
+        .min(BACKOFF_MAX);
+    let until = *last + jiff::SignedDuration::try_from(delay).ok()?;
+    let left = until.duration_since(now);
+    (left.is_positive()).then(|| Duration::from_millis(left.as_millis() as u64))
+}
+
+/// When a finished pod finished: its containers' latest `finishedAt`, else its latest
+/// condition transition.
+fn finish_time(pod: &Value) -> Option<Timestamp> {
+    let terminated = ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|k| {
+            pod.pointer(&format!("/status/{k}"))
+                .and_then(Value::as_array)
+        })
+        .flatten()
+        .filter_map(|s| {
+            s.pointer("/state/terminated/finishedAt")
+                .and_then(Value::as_str)
+        });
+    let conditions = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("lastTransitionTime").and_then(Value::as_str));
+    terminated
+        .filter_map(|s| s.parse().ok())
+        .max()
+        .or_else(|| conditions.filter_map(|s| s.parse().ok()).max())
 }
 
 /// The ending an earlier sync recorded as FailureTarget or SuccessCriteriaMet.

@@ -53,6 +53,12 @@ impl PodB {
         self.0["status"]["conditions"] = json!([{"type": "Ready", "status": "True"}]);
         self
     }
+    fn failed_at(mut self, at: &str) -> PodB {
+        self.0["status"]["phase"] = json!("Failed");
+        self.0["status"]["containerStatuses"] =
+            json!([{"name": "c", "state": {"terminated": {"exitCode": 1, "finishedAt": at}}}]);
+        self
+    }
     fn restarts(mut self, n: i64) -> PodB {
         self.0["status"]["containerStatuses"] = json!([{"name": "c", "restartCount": n}]);
         self
@@ -348,4 +354,25 @@ fn a_sync_that_changes_nothing_writes_nothing() {
     // The pod created last time is seen now: counts are unchanged.
     assert_eq!(plan.status, None);
     assert!(plan.create.is_empty());
+}
+
+#[test]
+fn replacements_for_failed_pods_back_off_exponentially() {
+    // One failure 5 s ago: 10 s back-off, 5 s left.
+    let plan = run(&job(), &[pod("a").failed_at("2026-01-01T00:09:55Z")]);
+    assert!(plan.create.is_empty());
+    assert_eq!(plan.requeue_after, Some(Duration::from_secs(5)));
+    // One failure 15 s ago: the back-off is over.
+    let plan = run(&job(), &[pod("a").failed_at("2026-01-01T00:09:45Z")]);
+    assert_eq!(plan.create.len(), 1);
+    // Two failures, the last 15 s ago: 20 s back-off, 5 s left.
+    let plan = run(
+        &job(),
+        &[
+            pod("a").failed_at("2026-01-01T00:09:00Z"),
+            pod("b").failed_at("2026-01-01T00:09:45Z"),
+        ],
+    );
+    assert!(plan.create.is_empty());
+    assert_eq!(plan.requeue_after, Some(Duration::from_secs(5)));
 }
