@@ -3,7 +3,7 @@
 //! enqueues the CronJob's key; [`sync::sync`] decides from the CronJob, its Jobs in the cache
 //! and the time; the actor carries it out and looks again at the next scheduled time.
 //!
-//! Schedules are evaluated in UTC: `spec.timeZone` is not honoured yet.
+//! Schedules are read in `spec.timeZone` (UTC when unset), from the system's zoneinfo.
 //!
 //! - [`schedule`]: when a cron schedule fires next, last, and how often it was missed.
 //! - [`sync`]: the reconcile (schedule, deadline, concurrency policy, history limits).

@@ -6,6 +6,7 @@ use super::schedule;
 use crate::actors::events::EventType;
 use crate::api::meta;
 use crate::api::validation::cron;
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -157,21 +158,33 @@ fn schedule_next(
             return;
         }
     };
-    let requeue = |from: Timestamp| {
-        schedule::next_after(&sched, from).map(|next| {
-            let left = next.duration_since(now).as_millis().max(0) as u64;
-            // A little late rather than early, so the firing is in the past when we look.
-            Duration::from_millis(left + 100)
-        })
+    let tz = match spec["timeZone"].as_str() {
+        None | Some("") | Some("UTC") | Some("Etc/UTC") => TimeZone::UTC,
+        Some(name) => match TimeZone::get(name) {
+            Ok(tz) => tz,
+            Err(e) => {
+                plan.events.push(event(
+                    EventType::Warning,
+                    "UnknownTimeZone",
+                    format!("invalid timeZone: {name:?}: {e}"),
+                ));
+                return;
+            }
+        },
     };
-    plan.requeue_after = requeue(now);
+    plan.requeue_after = schedule::next_after(&sched, &tz, now).map(|next| {
+        let left = next.duration_since(now).as_millis().max(0) as u64;
+        // A little late rather than early, so the firing is in the past when we look.
+        Duration::from_millis(left + 100)
+    });
     let deadline = spec["startingDeadlineSeconds"].as_i64();
     let created = parse_time(meta::str_at(cj, &["metadata", "creationTimestamp"])).unwrap_or(now);
     let mut earliest = parse_time(meta::str_at(st, &["lastScheduleTime"])).unwrap_or(created);
     if let Some(d) = deadline {
         earliest = earliest.max(now - SignedDuration::from_secs(d));
     }
-    let Some((scheduled, missed)) = schedule::most_recent(&sched, earliest, now, TOO_MANY_MISSED)
+    let Some((scheduled, missed)) =
+        schedule::most_recent(&sched, &tz, earliest, now, TOO_MANY_MISSED)
     else {
         return;
     };

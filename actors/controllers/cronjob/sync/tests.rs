@@ -110,7 +110,7 @@ fn the_starting_deadline_limits_how_late_a_job_may_start() {
     let cj = cronjob("0 * * * *")
         .spec("startingDeadlineSeconds", json!(60))
         .status(json!({"lastScheduleTime": "2026-01-01T00:00:00Z"}));
-    assert_eq!(run(&cj, &[], "2026-01-01T01:00:30Z").create.is_some(), true);
+    assert!(run(&cj, &[], "2026-01-01T01:00:30Z").create.is_some());
     let plan = run(&cj, &[], "2026-01-01T01:05:00Z");
     assert_eq!(plan.create, None);
 }
@@ -208,4 +208,24 @@ fn an_unparseable_schedule_is_reported_not_retried() {
     let plan = run(&cronjob("not a schedule"), &[], "2026-01-01T00:05:00Z");
     assert_eq!(plan.events[0].reason, "UnparseableSchedule");
     assert_eq!(plan.requeue_after, None);
+}
+
+#[test]
+fn the_schedule_is_read_in_the_cronjob_time_zone() {
+    let cj = cronjob("0 9 * * *").spec("timeZone", json!("Europe/Paris"));
+    // 09:00 in Paris on 1 January is 08:00 UTC.
+    let plan = run(&cj, &[], "2026-01-01T08:00:10Z");
+    let job = plan.create.expect("a job");
+    assert_eq!(
+        job["metadata"]["annotations"][SCHEDULED_TIMESTAMP],
+        "2026-01-01T08:00:00Z"
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_reported() {
+    let cj = cronjob("* * * * *").spec("timeZone", json!("Mars/Olympus"));
+    let plan = run(&cj, &[], "2026-01-01T00:05:00Z");
+    assert_eq!(plan.create, None);
+    assert_eq!(plan.events[0].reason, "UnknownTimeZone");
 }
