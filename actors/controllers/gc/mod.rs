@@ -61,6 +61,11 @@ pub struct GarbageCollector {
     /// Uids with a lookup or an action under way; they are reconciled again when it ends.
     working: HashSet<String>,
     flush_scheduled: bool,
+    /// Kinds whose current objects have been listed; nothing is decided before all are, so
+    /// a dependent listed before its owner's kind does not cost a lookup.
+    listed: HashSet<Kind>,
+    /// How many kinds are watched.
+    kinds: usize,
 }
 
 impl GarbageCollector {
@@ -72,12 +77,15 @@ impl GarbageCollector {
             dirty: BTreeSet::new(),
             working: HashSet::new(),
             flush_scheduled: false,
+            listed: HashSet::new(),
+            kinds: watched_kinds().len(),
         }
     }
 
     fn mark(&mut self, uids: Vec<String>, ctx: &mut Context<Self>) {
         self.dirty.extend(uids);
-        if !self.flush_scheduled && !self.dirty.is_empty() {
+        let synced = self.listed.len() == self.kinds;
+        if synced && !self.flush_scheduled && !self.dirty.is_empty() {
             self.flush_scheduled = true;
             ctx.run_later(BATCH, |act, ctx| {
                 act.flush_scheduled = false;
@@ -206,6 +214,7 @@ impl Handler<Listed> for GarbageCollector {
     type Result = ();
     fn handle(&mut self, msg: Listed, ctx: &mut Context<Self>) {
         let dirty = self.graph.replace_kind(msg.kind, &msg.objects);
+        self.listed.insert(msg.kind);
         self.mark(dirty, ctx);
     }
 }
