@@ -8,7 +8,14 @@
 //! - [`deployment`]: rolls Deployments out through ReplicaSets, one per pod template.
 
 pub mod deployment;
+//! - [`gc`]: the garbage collector: ownerReferences cascade (background, foreground, orphan).
+//! - [`job`]: Jobs run pods to completion (parallelism, backoff, deadline, indexes).
+//! - [`cronjob`]: CronJobs create Jobs on a cron schedule.
+
+pub mod cronjob;
+pub mod gc;
 pub mod informer;
+pub mod job;
 pub mod namespace;
 pub mod replicaset;
 
@@ -39,4 +46,7 @@ pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
     replicaset::ReplicaSetController::new(registry.clone()).start();
     deployment::DeploymentController::new(registry.clone()).start();
+    gc::GarbageCollector::new(registry.clone()).start();
+    job::JobController::new(registry.clone()).start();
+    cronjob::CronJobController::new(registry.clone()).start();
 }

@@ -1,0 +1,289 @@
+//! The Job controller: runs a Job's pods to completion, as kube-controller-manager's job
+//! controller does. Watches Jobs and pods; a change enqueues the Job's key; [`sync::sync`]
+//! decides from the Job and its pods in the cache; the actor creates and deletes pods, writes
+//! the status and records events.
+//!
+//! - [`sync`]: the reconcile (parallelism, completions, backoff, deadline, indexes, suspend).
+//! - [`status`]: pod counting, conditions, `completedIndexes`.
+//! - [`expectations`]: creates and deletes in flight, so a stale cache never acts twice.
+
+pub mod expectations;
+pub mod status;
+pub mod sync;
+
+use super::informer::{self, Cache, WatchEnded, Watched};
+use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
+use crate::actors::events::{EventRecorder, EventType};
+use crate::api::meta;
+use crate::api::resources::{storage_def, Kind, Subresource};
+use crate::api::status::ApiError;
+use crate::store::state::WatchItem;
+use crate::store::EventType as WatchEventType;
+use actix::prelude::*;
+use expectations::Expectations;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The actions of a sync finished; `failed` creates were never made.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Synced {
+    key: String,
+    failed_creates: usize,
+    failed_deletes: Vec<String>,
+    retry: bool,
+}
+
+/// How long to wait before syncing a Job again after an error.
+const RETRY: Duration = Duration::from_secs(1);
+/// How long changes gather before a Job is synced.
+const BATCH: Duration = Duration::from_millis(50);
+
+/// The Job controller actor.
+pub struct JobController {
+    registry: Registry,
+    events: EventRecorder,
+    cache: Cache,
+    expectations: Expectations,
+    /// Jobs waiting for a sync, and whether a sync round is scheduled.
+    queue: BTreeSet<String>,
+    scheduled: bool,
+    /// Jobs with a sync's actions under way.
+    working: BTreeSet<String>,
+}
+
+impl JobController {
+    /// A controller acting through the registry.
+    pub fn new(registry: Registry) -> JobController {
+        JobController {
+            events: EventRecorder::new(registry.clone(), "job-controller", ""),
+            registry,
+            cache: Cache::default(),
+            expectations: Expectations::default(),
+            queue: BTreeSet::new(),
+            scheduled: false,
+            working: BTreeSet::new(),
+        }
+    }
+
+    fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
+        self.queue.insert(key);
+        if !self.scheduled {
+            self.scheduled = true;
+            ctx.run_later(BATCH, |act, ctx| {
+                act.scheduled = false;
+                for key in std::mem::take(&mut act.queue) {
+                    act.sync(key, ctx);
+                }
+            });
+        }
+    }
+
+    fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
+        if self.working.contains(&key) || !self.expectations.satisfied(&key, Instant::now()) {
+            // Synced again when the work under way ends or the cache catches up.
+            return;
+        }
+        let Some((ns, name)) = key.split_once('/') else {
+            return;
+        };
+        let Some(job) = self.cache.get(Kind::Job, ns, name).cloned() else {
+            self.expectations.forget(&key);
+            return;
+        };
+        let pods: Vec<Arc<Value>> = self
+            .cache
+            .owned_by(Kind::Pod, ns, meta::uid(&job))
+            .cloned()
+            .collect();
+        let refs: Vec<&Value> = pods.iter().map(|p| p.as_ref()).collect();
+        let plan = sync::sync(&job, &refs, jiff::Timestamp::now());
+        if let Some(after) = plan.requeue_after {
+            let k = key.clone();
+            ctx.run_later(after, move |act, ctx| act.enqueue(k, ctx));
+        }
+        if plan.create.is_empty() && plan.delete.is_empty() && plan.status.is_none() {
+            return;
+        }
+        self.expectations
+            .expect(&key, plan.create.len(), &plan.delete, Instant::now());
+        self.working.insert(key.clone());
+        let registry = self.registry.clone();
+        let events = self.events.clone();
+        let addr = ctx.address();
+        actix_rt::spawn(async move {
+            let done = execute(&registry, &events, &job, plan).await;
+            addr.do_send(Synced { key, ..done });
+        });
+    }
+
+    /// The key of the Job controlling a pod, if any.
+    fn job_of(pod: &Value) -> Option<String> {
+        let r = meta::controller_ref(pod)?;
+        (r["kind"] == "Job")
+            .then(|| format!("{}/{}", meta::namespace(pod), meta::str_at(r, &["name"])))
+    }
+}
+
+impl Actor for JobController {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        informer::watch(&self.registry, Kind::Job, None, ctx);
+        let owned_by_job: informer::SharedFilter =
+            Arc::new(|pod: &Value| meta::controller_ref(pod).is_some_and(|r| r["kind"] == "Job"));
+        informer::watch(&self.registry, Kind::Pod, Some(owned_by_job), ctx);
+    }
+}
+
+impl Handler<Watched> for JobController {
+    type Result = ();
+    fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
+        let Some(obj) = self.cache.apply(&msg) else {
+            return;
+        };
+        let key = match msg.kind {
+            Kind::Pod => {
+                let Some(key) = Self::job_of(&obj) else {
+                    return;
+                };
+                if let WatchItem::Event(ty, _) = &msg.item {
+                    let gone = *ty == WatchEventType::Deleted
+                        || !meta::str_at(&obj, &["metadata", "deletionTimestamp"]).is_empty();
+                    if *ty == WatchEventType::Added {
+                        self.expectations.created(&key);
+                    }
+                    if gone {
+                        self.expectations.deleted(&key, meta::name(&obj));
+                    }
+                }
+                key
+            }
+            _ => format!("{}/{}", meta::namespace(&obj), meta::name(&obj)),
+        };
+        self.enqueue(key, ctx);
+    }
+}
+
+impl Handler<WatchEnded> for JobController {
+    type Result = ();
+    fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
+        self.cache.clear(msg.0);
+        match msg.0 {
+            Kind::Pod => {
+                let f: informer::SharedFilter = Arc::new(|pod: &Value| {
+                    meta::controller_ref(pod).is_some_and(|r| r["kind"] == "Job")
+                });
+                informer::watch(&self.registry, Kind::Pod, Some(f), ctx);
+            }
+            kind => informer::watch(&self.registry, kind, None, ctx),
+        }
+    }
+}
+
+impl Handler<Synced> for JobController {
+    type Result = ();
+    fn handle(&mut self, msg: Synced, ctx: &mut Context<Self>) {
+        self.working.remove(&msg.key);
+        for _ in 0..msg.failed_creates {
+            self.expectations.created(&msg.key);
+        }
+        for name in &msg.failed_deletes {
+            self.expectations.deleted(&msg.key, name);
+        }
+        if msg.retry {
+            ctx.run_later(RETRY, move |act, ctx| act.enqueue(msg.key, ctx));
+        } else {
+            self.enqueue(msg.key, ctx);
+        }
+    }
+}
+
+/// Carries out a plan: pods, then status, then events.
+async fn execute(
+    registry: &Registry,
+    events: &EventRecorder,
+    job: &Value,
+    plan: sync::Plan,
+) -> Synced {
+    let ns = meta::namespace(job);
+    let pod_def = storage_def(Kind::Pod);
+    let mut done = Synced {
+        key: String::new(),
+        failed_creates: 0,
+        failed_deletes: Vec::new(),
+        retry: false,
+    };
+    for body in plan.create {
+        match registry
+            .create(pod_def, ns, body, &WriteOptions::default())
+            .await
+        {
+            Ok(w) => events.record(
+                job,
+                EventType::Normal,
+                "SuccessfulCreate",
+                &format!("Created pod: {}", meta::name(&w.object)),
+            ),
+            Err(e) => {
+                events.record(
+                    job,
+                    EventType::Warning,
+                    "FailedCreate",
+                    &format!("Error creating: {e}"),
+                );
+                done.failed_creates += 1;
+                done.retry = true;
+            }
+        }
+    }
+    for name in plan.delete {
+        match registry
+            .delete(pod_def, ns, &name, &DeleteOptions::default())
+            .await
+        {
+            Ok(_) => events.record(
+                job,
+                EventType::Normal,
+                "SuccessfulDelete",
+                &format!("Deleted pod: {name}"),
+            ),
+            Err(ApiError::NotFound { .. }) => done.failed_deletes.push(name),
+            Err(e) => {
+                tracing::warn!(pod = %name, error = %e, "job controller cannot delete pod");
+                done.failed_deletes.push(name);
+                done.retry = true;
+            }
+        }
+    }
+    if let Some(status) = plan.status {
+        let mut obj = job.clone();
+        obj["status"] = status;
+        match registry
+            .update(
+                storage_def(Kind::Job),
+                ns,
+                meta::name(job),
+                Some(Subresource::Status),
+                obj,
+                &WriteOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => {
+                for e in plan.events {
+                    events.record(job, e.ty, e.reason, &e.message);
+                }
+            }
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => {
+                // A stale resourceVersion (the Job changed meanwhile) is retried from the cache.
+                tracing::debug!(job = %meta::name(job), error = %e, "job status not written");
+                done.retry = true;
+            }
+        }
+    }
+    done
+}
