@@ -4,9 +4,11 @@
 //! # Layout
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
+//! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
 
 pub mod informer;
 pub mod namespace;
+pub mod serviceaccount;
 
 use crate::actors::api_server::registry::Registry;
 use actix::Actor;
@@ -33,4 +35,5 @@ impl Default for ControllerConfig {
 /// Starts every controller on the current arbiter.
 pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
+    serviceaccount::ServiceAccountController::new(registry.clone()).start();
 }
