@@ -2,12 +2,16 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
+//! - [`endpoints`]: an Endpoints object per Service with a selector, listing its pods.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
+//! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
 //! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
 
+pub mod endpoints;
 pub mod informer;
 pub mod namespace;
+pub mod node_lifecycle;
 pub mod serviceaccount;
 
 use crate::actors::api_server::registry::Registry;
@@ -33,7 +37,9 @@ impl Default for ControllerConfig {
 }
 
 /// Starts every controller on the current arbiter.
-pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
+pub fn start_all(registry: &Registry, config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
     serviceaccount::ServiceAccountController::new(registry.clone()).start();
+    node_lifecycle::NodeLifecycleController::new(registry.clone(), config.clone()).start();
+    endpoints::EndpointsController::new(registry.clone()).start();
 }
