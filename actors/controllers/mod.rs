@@ -2,12 +2,14 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
+//! - [`daemonset`]: one pod per eligible node, rolled within maxUnavailable/maxSurge.
 //! - [`endpoints`]: an Endpoints object per Service with a selector, listing its pods.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
 //! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
 //! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
 
+pub mod daemonset;
 pub mod endpoints;
 pub mod informer;
 pub mod namespace;
@@ -42,4 +44,5 @@ pub fn start_all(registry: &Registry, config: &ControllerConfig) {
     serviceaccount::ServiceAccountController::new(registry.clone()).start();
     node_lifecycle::NodeLifecycleController::new(registry.clone(), config.clone()).start();
     endpoints::EndpointsController::new(registry.clone()).start();
+    daemonset::DaemonSetController::new(registry.clone()).start();
 }
