@@ -96,6 +96,14 @@ pub fn resolve_target_port(service_port: &Value, pod: &Value) -> Option<i64> {
     }
 }
 
+/// The addresses serving one list of ports.
+#[derive(Default)]
+struct Subset {
+    ports: Vec<Value>,
+    ready: Vec<Value>,
+    not_ready: Vec<Value>,
+}
+
 /// The Endpoints a Service with a selector should have, given the pods of its namespace; None
 /// for a Service without a selector.
 pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
@@ -112,7 +120,7 @@ pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
         .unwrap_or(&[]);
     // Addresses grouped by the port list they serve (kube's RepackSubsets): ports → (ready,
     // not ready), each sorted by IP.
-    let mut subsets: BTreeMap<String, (Vec<Value>, Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    let mut subsets: BTreeMap<String, Subset> = BTreeMap::new();
     for pod in pods.iter().filter(|p| selects(&selector, p)) {
         let ip = meta::str_at(pod, &["status", "podIP"]);
         let phase = meta::str_at(pod, &["status", "phase"]);
@@ -172,32 +180,41 @@ pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
         }
         let group = subsets
             .entry(Value::Array(ports.clone()).to_string())
-            .or_insert_with(|| (ports, Vec::new(), Vec::new()));
+            .or_insert_with(|| Subset {
+                ports,
+                ..Subset::default()
+            });
         if publish_not_ready || pod_ready(pod) {
-            group.1.push(address);
+            group.ready.push(address);
         } else {
-            group.2.push(address);
+            group.not_ready.push(address);
         }
     }
     let subsets: Vec<Value> = subsets
         .into_values()
-        .map(|(ports, mut ready, mut not_ready)| {
-            let by_ip =
-                |a: &Value, b: &Value| meta::str_at(a, &["ip"]).cmp(meta::str_at(b, &["ip"]));
-            ready.sort_by(by_ip);
-            not_ready.sort_by(by_ip);
-            let mut s = Map::new();
-            if !ready.is_empty() {
-                s.insert("addresses".into(), json!(ready));
-            }
-            if !not_ready.is_empty() {
-                s.insert("notReadyAddresses".into(), json!(not_ready));
-            }
-            if !ports.is_empty() {
-                s.insert("ports".into(), json!(ports));
-            }
-            Value::Object(s)
-        })
+        .map(
+            |Subset {
+                 ports,
+                 mut ready,
+                 mut not_ready,
+             }| {
+                let by_ip =
+                    |a: &Value, b: &Value| meta::str_at(a, &["ip"]).cmp(meta::str_at(b, &["ip"]));
+                ready.sort_by(by_ip);
+                not_ready.sort_by(by_ip);
+                let mut s = Map::new();
+                if !ready.is_empty() {
+                    s.insert("addresses".into(), json!(ready));
+                }
+                if !not_ready.is_empty() {
+                    s.insert("notReadyAddresses".into(), json!(not_ready));
+                }
+                if !ports.is_empty() {
+                    s.insert("ports".into(), json!(ports));
+                }
+                Value::Object(s)
+            },
+        )
         .collect();
     let mut ep = json!({
         "apiVersion": "v1",

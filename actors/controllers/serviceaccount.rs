@@ -141,7 +141,7 @@ impl Handler<Watched> for ServiceAccountController {
             Kind::Namespace => meta::name(&obj),
             _ => meta::namespace(&obj),
         };
-        self.sync(&namespace.to_string(), ctx);
+        self.sync(namespace, ctx);
     }
 }
 
