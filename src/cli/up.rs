@@ -59,7 +59,11 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     bootstrap(&api)
         .await
         .context("cannot create the system namespaces")?;
-    controllers::start_all(&registry, &ControllerConfig::default());
+    let controller_config = ControllerConfig {
+        node_monitor_grace_period: args.controllers.node_monitor_grace_period,
+        pod_eviction_timeout: args.controllers.pod_eviction_timeout,
+    };
+    controllers::start_all(&registry, &controller_config);
     super::sim::start_nodes(&registry, &args.nodes);
 
     let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;

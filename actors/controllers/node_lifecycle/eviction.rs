@@ -6,6 +6,7 @@
 
 use super::health::{taints, timestamp, NOT_READY, UNREACHABLE};
 use crate::api::meta;
+use crate::api::validation::defaults::DEFAULT_TOLERATION_SECONDS;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::time::Duration;
@@ -44,21 +45,32 @@ pub fn tolerates(toleration: &Value, taint: &Value) -> bool {
 ///
 /// tutti-specific (see `default_toleration_seconds` in `src/api/validation/defaults.rs`): a pod
 /// that lists tolerations of its own was not given the default not-ready/unreachable ones at
-/// admission, so it is treated as tolerating those two taints for `default_timeout`.
+/// admission, so it is treated as tolerating those two taints for `default_timeout`; and the
+/// admission default itself (300 s) is read as `default_timeout`.
 fn windows(pod: &Value, taint: &Value, default_timeout: Duration) -> Vec<Option<i64>> {
     let tolerations: &[Value] = pod
         .pointer("/spec/tolerations")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
+    let key = meta::str_at(taint, &["key"]);
+    let node_trouble = key == NOT_READY || key == UNREACHABLE;
+    let default_seconds = default_timeout.as_secs() as i64;
     let mut out: Vec<Option<i64>> = tolerations
         .iter()
         .filter(|t| tolerates(t, taint))
-        .map(|t| t.get("tolerationSeconds").and_then(Value::as_i64))
+        .map(
+            |t| match t.get("tolerationSeconds").and_then(Value::as_i64) {
+                // The admission default stands for the configured timeout, as kube-apiserver's
+                // `--default-unreachable-toleration-seconds` sets it: so shortening the flag
+                // shortens every defaulted pod's window (a pod asking for exactly 300 s alike).
+                Some(DEFAULT_TOLERATION_SECONDS) if node_trouble => Some(default_seconds),
+                other => other,
+            },
+        )
         .collect();
-    let key = meta::str_at(taint, &["key"]);
-    if out.is_empty() && !tolerations.is_empty() && (key == NOT_READY || key == UNREACHABLE) {
-        out.push(Some(default_timeout.as_secs() as i64));
+    if out.is_empty() && !tolerations.is_empty() && node_trouble {
+        out.push(Some(default_seconds));
     }
     out
 }
@@ -132,6 +144,19 @@ mod tests {
             Eviction::At(due)
         );
         assert_eq!(eviction(&defaulted_pod(), &n, due, DEFAULT), Eviction::Now);
+    }
+
+    #[test]
+    fn a_shorter_eviction_timeout_shortens_the_admission_default() {
+        assert_eq!(
+            eviction(
+                &defaulted_pod(),
+                &unreachable_node(),
+                at("2026-01-01T00:00:01Z"),
+                Duration::from_secs(20)
+            ),
+            Eviction::At(at("2026-01-01T00:00:20Z"))
+        );
     }
 
     #[test]

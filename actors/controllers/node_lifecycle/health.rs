@@ -174,6 +174,27 @@ pub fn taint_patch(node: &Value, now: Timestamp) -> Option<Value> {
     })
 }
 
+/// The merge patch of a pod's status marking it not Ready because its node is Unknown (kube's
+/// `MarkPodsNotReady`, so Services stop sending it traffic), or None when there is nothing to
+/// mark: the node is not Unknown, or the pod is not Ready or is already going.
+pub fn pod_not_ready_patch(pod: &Value, node: &Value, now: Timestamp) -> Option<Value> {
+    if condition_status(node, "Ready") != Some("Unknown")
+        || !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty()
+    {
+        return None;
+    }
+    let mut conditions = pod.pointer("/status/conditions")?.as_array()?.clone();
+    let ready = conditions.iter_mut().find(|c| {
+        meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True"
+    })?;
+    ready["status"] = json!("False");
+    ready["lastTransitionTime"] = json!(format_time(now));
+    Some(json!({
+        "metadata": {"resourceVersion": meta::str_at(pod, &["metadata", "resourceVersion"])},
+        "status": {"conditions": conditions},
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +306,25 @@ mod tests {
         assert_eq!(taints.len(), 3);
         assert_eq!(taints[0]["key"], "dedicated");
         assert_eq!(taints[1]["timeAdded"], "2026-01-01T00:05:00Z");
+    }
+
+    #[test]
+    fn pods_on_an_unknown_node_are_marked_not_ready_once() {
+        let now = at("2026-01-01T00:11:00Z");
+        let pod = json!({"metadata": {"name": "p", "resourceVersion": "3"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"},
+                                      {"type": "PodScheduled", "status": "True"}]}});
+        assert_eq!(pod_not_ready_patch(&pod, &node(Some("True")), now), None);
+        let patch = pod_not_ready_patch(&pod, &node(Some("Unknown")), now).unwrap();
+        assert_eq!(patch["status"]["conditions"][0]["status"], "False");
+        assert_eq!(patch["status"]["conditions"][1]["status"], "True");
+        assert_eq!(patch["metadata"]["resourceVersion"], "3");
+        let mut marked = pod.clone();
+        marked["status"] = patch["status"].clone();
+        assert_eq!(
+            pod_not_ready_patch(&marked, &node(Some("Unknown")), now),
+            None
+        );
     }
 
     #[test]

@@ -110,40 +110,73 @@ impl NodeLifecycleController {
         if tainted.is_empty() {
             return;
         }
-        let mut doomed = Vec::new();
-        for pod in self.cache.list(Kind::Pod, "") {
-            let Some(node) = tainted.get(meta::str_at(pod, &["spec", "nodeName"])) else {
-                continue;
-            };
-            if eviction::eviction(pod, node, now, self.config.pod_eviction_timeout) == Eviction::Now
-            {
-                doomed.push(pod.clone());
-            }
-        }
-        for pod in doomed {
-            self.evict(&pod, ctx);
+        let on_tainted: Vec<(Arc<Value>, Arc<Value>)> = self
+            .cache
+            .list(Kind::Pod, "")
+            .filter_map(|p| {
+                let node = tainted.get(meta::str_at(p, &["spec", "nodeName"]))?;
+                Some((p.clone(), (*node).clone()))
+            })
+            .collect();
+        for (pod, node) in on_tainted {
+            self.sync_pod(&pod, &node, now, ctx);
         }
     }
 
-    /// Evicts the pods of one node whose toleration window is over (when its taints change,
-    /// rather than at the next tick).
-    fn evict_from(&mut self, node: &Value, now: Timestamp, ctx: &mut Context<Self>) {
+    /// Looks at the pods of one node when its taints change, rather than at the next tick.
+    fn sync_pods_of(&mut self, node: &Value, now: Timestamp, ctx: &mut Context<Self>) {
         if !has_no_execute_taint(node) {
             return;
         }
         let name = meta::name(node);
-        let doomed: Vec<Arc<Value>> = self
+        let pods: Vec<Arc<Value>> = self
             .cache
             .list(Kind::Pod, "")
             .filter(|p| meta::str_at(p, &["spec", "nodeName"]) == name)
-            .filter(|p| {
-                eviction::eviction(p, node, now, self.config.pod_eviction_timeout) == Eviction::Now
-            })
             .cloned()
             .collect();
-        for pod in doomed {
-            self.evict(&pod, ctx);
+        for pod in pods {
+            self.sync_pod(&pod, node, now, ctx);
         }
+    }
+
+    /// Evicts a pod whose toleration window is over, or marks it not Ready on an Unknown node.
+    fn sync_pod(&mut self, pod: &Value, node: &Value, now: Timestamp, ctx: &mut Context<Self>) {
+        if eviction::eviction(pod, node, now, self.config.pod_eviction_timeout) == Eviction::Now {
+            self.evict(pod, ctx);
+            return;
+        }
+        let Some(patch) = health::pod_not_ready_patch(pod, node, now) else {
+            return;
+        };
+        let (ns, name) = (
+            meta::namespace(pod).to_string(),
+            meta::name(pod).to_string(),
+        );
+        let key = format!("ready/{ns}/{name}");
+        if !self.in_flight.insert(key.clone()) {
+            return;
+        }
+        self.node_events
+            .record(pod, EventType::Warning, "NodeNotReady", "Node is not ready");
+        let registry = self.registry.clone();
+        let addr = ctx.address();
+        actix_rt::spawn(async move {
+            let result = registry
+                .patch(
+                    storage_def(Kind::Pod),
+                    &ns,
+                    &name,
+                    Some(Subresource::Status),
+                    (PatchType::Merge, patch),
+                    &WriteOptions::default(),
+                )
+                .await;
+            addr.do_send(Done {
+                key,
+                ok: result.is_ok(),
+            });
+        });
     }
 
     /// Marks a silent node Unknown, or brings its taints in line with its Ready condition.
@@ -261,7 +294,7 @@ impl Handler<Watched> for NodeLifecycleController {
         if msg.kind == Kind::Node && self.cache.get(Kind::Node, "", meta::name(&obj)).is_some() {
             let now = Timestamp::now();
             self.sync_node(&obj, now, ctx);
-            self.evict_from(&obj, now, ctx);
+            self.sync_pods_of(&obj, now, ctx);
         }
     }
 }
@@ -292,7 +325,7 @@ impl Handler<Done> for NodeLifecycleController {
             if let Some(node) = self.cache.get(Kind::Node, "", name).cloned() {
                 let now = Timestamp::now();
                 self.sync_node(&node, now, ctx);
-                self.evict_from(&node, now, ctx);
+                self.sync_pods_of(&node, now, ctx);
             }
         }
         if !msg.ok {
