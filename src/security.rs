@@ -1,5 +1,8 @@
 //! The cluster's secrets: a CA and a serving certificate generated at first start and kept in
-//! the data dir, and the admin bearer token. Requests without a known token are refused.
+//! the data dir, the admin bearer token and the ServiceAccount token key ([`token`]). Requests
+//! without a known token are refused.
+
+pub mod token;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::pem::PemObject;
@@ -168,12 +171,16 @@ fn generate(paths: &[PathBuf; 4], extra_names: &[String]) -> Result<()> {
 pub struct Identity {
     pub user: String,
     pub groups: Vec<String>,
+    /// For a ServiceAccount token, the account it is bound to: the caller must check that it
+    /// still exists with this uid (a token dies with its ServiceAccount).
+    pub service_account: Option<token::ServiceAccountRef>,
 }
 
 /// Checks bearer tokens.
 #[derive(Clone)]
 pub struct Authenticator {
     admin_token: Arc<str>,
+    service_account_key: Option<Arc<token::TokenKey>>,
 }
 
 impl Authenticator {
@@ -181,18 +188,45 @@ impl Authenticator {
     pub fn new(admin_token: &str) -> Authenticator {
         Authenticator {
             admin_token: admin_token.into(),
+            service_account_key: None,
         }
+    }
+
+    /// Also accepts ServiceAccount tokens signed with `key`.
+    pub fn with_service_account_key(mut self, key: Arc<token::TokenKey>) -> Authenticator {
+        self.service_account_key = Some(key);
+        self
+    }
+
+    /// The key ServiceAccount tokens are signed with, if they are accepted.
+    pub fn service_account_key(&self) -> Option<&Arc<token::TokenKey>> {
+        self.service_account_key.as_ref()
     }
 
     /// The identity of an `Authorization` header value, or None when it is missing or unknown.
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<Identity> {
+        self.authenticate_at(authorization, jiff::Timestamp::now().as_second())
+    }
+
+    /// [`Authenticator::authenticate`] at `now` (Unix seconds), for token expiry.
+    pub fn authenticate_at(&self, authorization: Option<&str>, now: i64) -> Option<Identity> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
         if token.is_empty() {
             return None;
         }
-        constant_time_eq(token.as_bytes(), self.admin_token.as_bytes()).then(|| Identity {
-            user: "tutti-admin".into(),
-            groups: vec!["system:masters".into(), "system:authenticated".into()],
+        if constant_time_eq(token.as_bytes(), self.admin_token.as_bytes()) {
+            return Some(Identity {
+                user: "tutti-admin".into(),
+                groups: vec!["system:masters".into(), "system:authenticated".into()],
+                service_account: None,
+            });
+        }
+        let claims = self.service_account_key.as_ref()?.verify(token, now).ok()?;
+        let sa = claims.service_account();
+        Some(Identity {
+            user: sa.user_name(),
+            groups: sa.groups(),
+            service_account: Some(sa),
         })
     }
 }
@@ -261,6 +295,38 @@ mod tests {
         assert!(auth.authenticate(None).is_none());
         assert!(Authenticator::new("")
             .authenticate(Some("Bearer "))
+            .is_none());
+    }
+
+    #[test]
+    fn a_service_account_token_authenticates_as_its_account() {
+        let key = Arc::new(token::TokenKey::from_secret(b"k"));
+        let auth = Authenticator::new("secret").with_service_account_key(key.clone());
+        let sa = token::ServiceAccountRef {
+            namespace: "web".into(),
+            name: "builder".into(),
+            uid: "u".into(),
+        };
+        let t = key.sign(&token::Claims::new(&sa, &[], 100, 600));
+        let id = auth
+            .authenticate_at(Some(&format!("Bearer {t}")), 200)
+            .unwrap();
+        assert_eq!(id.user, "system:serviceaccount:web:builder");
+        assert_eq!(
+            id.groups,
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:web",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(id.service_account, Some(sa));
+        assert!(auth
+            .authenticate_at(Some(&format!("Bearer {t}")), 700)
+            .is_none());
+        let without_key = Authenticator::new("secret");
+        assert!(without_key
+            .authenticate_at(Some(&format!("Bearer {t}")), 200)
             .is_none());
     }
 }

@@ -94,6 +94,7 @@ fn sub_kind(def: &ResourceDef, sub: Subresource) -> (&'static str, &'static str,
     match sub {
         Subresource::Scale => ("autoscaling", "v1", "Scale"),
         Subresource::Binding => ("", "v1", "Binding"),
+        Subresource::Token => ("authentication.k8s.io", "v1", "TokenRequest"),
         Subresource::Status | Subresource::Log => (def.group, def.version, def.kind_name),
     }
 }

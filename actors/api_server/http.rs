@@ -310,7 +310,15 @@ pub async fn handle(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (verb, resource, resp) = if !open && state.auth.authenticate(auth).is_none() {
+    let authenticated = open
+        || match state.auth.authenticate(auth) {
+            Some(id) => {
+                super::token_request::still_bound(&state.registry, id.service_account.as_ref())
+                    .await
+            }
+            None => false,
+        };
+    let (verb, resource, resp) = if !authenticated {
         ("", String::new(), Err(ApiError::Unauthorized))
     } else {
         route(&req, payload, &state).await
@@ -376,6 +384,7 @@ async fn route(
         (&Method::DELETE, None, _) => "deletecollection",
         (&Method::GET, Some(_), _) => "get",
         (&Method::POST, Some(_), Some(Subresource::Binding)) => "create",
+        (&Method::POST, Some(_), Some(Subresource::Token)) => "create",
         (&Method::PUT, Some(_), _) => "update",
         (&Method::PATCH, Some(_), _) => "patch",
         (&Method::DELETE, Some(_), None) => "delete",
@@ -441,6 +450,15 @@ async fn serve(
         ("create", Some(Subresource::Binding)) => {
             let binding = parse_body(req, body)?;
             Ok(json_response(201, &reg.bind(ns, name, binding).await?))
+        }
+        ("create", Some(Subresource::Token)) => {
+            let key = state
+                .auth
+                .service_account_key()
+                .ok_or(ApiError::NoSuchPath)?;
+            let request = parse_body(req, body)?;
+            let answer = super::token_request::create(reg, key, ns, name, &request).await?;
+            Ok(json_response(201, &answer))
         }
         ("create", _) => {
             let obj = parse_body(req, body)?;

@@ -7,12 +7,14 @@
 //! - [`discovery`]: `/version`, `/api`, `/apis` (legacy and aggregated).
 //! - [`openapi`]: the minimal `/openapi/v3` kubectl needs.
 //! - [`metrics`]: request metrics on `/metrics`.
+//! - [`token_request`]: ServiceAccount tokens (`serviceaccounts/<name>/token`).
 
 pub mod discovery;
 pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod registry;
+pub mod token_request;
 
 use crate::api::resources::{storage_def, Kind, ResourceDef};
 use crate::api::status::{ApiError, Result};

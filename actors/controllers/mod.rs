@@ -2,6 +2,8 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
+//! - [`daemonset`]: one pod per eligible node, rolled within maxUnavailable/maxSurge.
+//! - [`endpoints`]: an Endpoints object per Service with a selector, listing its pods.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
 //! - [`replicaset`]: keeps each ReplicaSet's pods at its replica count.
@@ -14,10 +16,17 @@ pub mod deployment;
 
 pub mod cronjob;
 pub mod gc;
+//! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
+//! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
+
+pub mod daemonset;
+pub mod endpoints;
 pub mod informer;
 pub mod job;
 pub mod namespace;
 pub mod replicaset;
+pub mod node_lifecycle;
+pub mod serviceaccount;
 
 use crate::actors::api_server::registry::Registry;
 use actix::Actor;
@@ -42,11 +51,15 @@ impl Default for ControllerConfig {
 }
 
 /// Starts every controller on the current arbiter.
-pub fn start_all(registry: &Registry, _config: &ControllerConfig) {
+pub fn start_all(registry: &Registry, config: &ControllerConfig) {
     namespace::NamespaceController::new(registry.clone()).start();
     replicaset::ReplicaSetController::new(registry.clone()).start();
     deployment::DeploymentController::new(registry.clone()).start();
     gc::GarbageCollector::new(registry.clone()).start();
     job::JobController::new(registry.clone()).start();
     cronjob::CronJobController::new(registry.clone()).start();
+    serviceaccount::ServiceAccountController::new(registry.clone()).start();
+    node_lifecycle::NodeLifecycleController::new(registry.clone(), config.clone()).start();
+    endpoints::EndpointsController::new(registry.clone()).start();
+    daemonset::DaemonSetController::new(registry.clone()).start();
 }

@@ -29,6 +29,8 @@ pub enum Subresource {
     Scale,
     Binding,
     Log,
+    /// `serviceaccounts/<name>/token`: a TokenRequest.
+    Token,
 }
 
 impl Subresource {
@@ -39,6 +41,7 @@ impl Subresource {
             Subresource::Scale => "scale",
             Subresource::Binding => "binding",
             Subresource::Log => "log",
+            Subresource::Token => "token",
         }
     }
 
@@ -49,6 +52,7 @@ impl Subresource {
             "scale" => Some(Subresource::Scale),
             "binding" => Some(Subresource::Binding),
             "log" => Some(Subresource::Log),
+            "token" => Some(Subresource::Token),
             _ => None,
         }
     }
@@ -57,7 +61,7 @@ impl Subresource {
     pub fn verbs(self) -> &'static [&'static str] {
         match self {
             Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
-            Subresource::Binding => &["create"],
+            Subresource::Binding | Subresource::Token => &["create"],
             Subresource::Log => &["get"],
         }
     }
@@ -101,7 +105,7 @@ pub const NAMESPACE_VERBS: &[&str] = &[
 
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
-use Subresource::{Binding, Log, Scale, Status};
+use Subresource::{Binding, Log, Scale, Status, Token};
 
 macro_rules! def {
     ($kind:ident, $group:expr, $version:expr, $plural:expr, $singular:expr, $kname:expr,
@@ -222,7 +226,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         true,
         &["sa"],
         NONE,
-        &[]
+        &[Token]
     ),
     def!(
         Event,

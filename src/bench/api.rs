@@ -23,6 +23,7 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
             nodes: 0,
             ..Default::default()
         },
+        controllers: Default::default(),
     };
     let started = start(&args).await?;
     let handle = started.server.handle();

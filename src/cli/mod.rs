@@ -79,12 +79,45 @@ pub struct UpArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub address: String,
 
+    #[command(flatten)]
+    pub controllers: ControllerFlags,
+
     /// Where to write a kubeconfig for this cluster [default: <data-dir>/kubeconfig].
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
 
     #[command(flatten)]
     pub nodes: sim::NodeArgs,
+}
+
+/// The control loops' flags of `tutti up` (Kubernetes' defaults).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControllerFlags {
+    /// How long a node may go without renewing its Lease before it is NotReady (`40s`, `2m`).
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: std::time::Duration,
+
+    /// How long pods stay on a NotReady/unreachable node unless they say otherwise.
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    pub pod_eviction_timeout: std::time::Duration,
+}
+
+impl Default for ControllerFlags {
+    fn default() -> Self {
+        let c = crate::actors::controllers::ControllerConfig::default();
+        ControllerFlags {
+            node_monitor_grace_period: c.node_monitor_grace_period,
+            pod_eviction_timeout: c.pod_eviction_timeout,
+        }
+    }
+}
+
+/// Parses a duration flag as Kubernetes writes them (`40s`, `5m`, `1h30m`, `500ms`).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("invalid duration {s:?}: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
 
 /// The default data dir: `$XDG_DATA_HOME/tutti`, else `~/.local/share/tutti`, else `./tutti-data`.

@@ -8,11 +8,13 @@ use crate::actors::api_server::registry::Registry;
 use crate::actors::api_server::{bootstrap, ApiServer};
 use crate::actors::controllers::{self, ControllerConfig};
 use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+use crate::security::token::TokenKey;
 use crate::security::{kubeconfig, Authenticator, ClusterSecrets};
 use crate::store::redb::RedbBackend;
 use actix::Actor;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A started control plane.
@@ -57,11 +59,16 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     bootstrap(&api)
         .await
         .context("cannot create the system namespaces")?;
-    controllers::start_all(&registry, &ControllerConfig::default());
+    let controller_config = ControllerConfig {
+        node_monitor_grace_period: args.controllers.node_monitor_grace_period,
+        pod_eviction_timeout: args.controllers.pod_eviction_timeout,
+    };
+    controllers::start_all(&registry, &controller_config);
     super::sim::start_nodes(&registry, &args.nodes);
     crate::actors::scheduler::Scheduler::new(registry.clone()).start();
 
-    let auth = Authenticator::new(&secrets.admin_token);
+    let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;
+    let auth = Authenticator::new(&secrets.admin_token).with_service_account_key(Arc::new(sa_key));
     let metrics = Metrics::new();
     let address = args.address.clone();
     let server_address = std::sync::Arc::new(std::sync::OnceLock::<String>::new());

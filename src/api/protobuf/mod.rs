@@ -34,6 +34,7 @@
 //! ```
 
 mod apps;
+mod authentication;
 mod autoscaling;
 mod batch;
 mod coordination;
@@ -201,6 +202,7 @@ fn schema_for(api_version: &str, kind: &str) -> Option<&'static Message> {
         ("autoscaling/v1", "Scale") => &autoscaling::SCALE,
         ("autoscaling/v2", "HorizontalPodAutoscaler") => &autoscaling::HPA_V2,
         ("coordination.k8s.io/v1", "Lease") => &coordination::LEASE,
+        ("authentication.k8s.io/v1", "TokenRequest") => &authentication::TOKEN_REQUEST,
         _ => return None,
     };
     Some(schema)
