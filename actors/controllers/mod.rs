@@ -2,30 +2,28 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
-//! - [`daemonset`]: one pod per eligible node, rolled within maxUnavailable/maxSurge.
-//! - [`endpoints`]: an Endpoints object per Service with a selector, listing its pods.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
-//! - [`replicaset`]: keeps each ReplicaSet's pods at its replica count.
-//! - [`deployment`]: rolls Deployments out through ReplicaSets, one per pod template.
-
-pub mod deployment;
+//! - [`replicaset`]: ReplicaSets keep their number of pods (expectations, slow start).
+//! - [`deployment`]: Deployments roll ReplicaSets (rolling update, recreate, history, progress).
 //! - [`gc`]: the garbage collector: ownerReferences cascade (background, foreground, orphan).
 //! - [`job`]: Jobs run pods to completion (parallelism, backoff, deadline, indexes).
 //! - [`cronjob`]: CronJobs create Jobs on a cron schedule.
+//! - [`daemonset`]: one pod per eligible node, rolled by template hash.
+//! - [`endpoints`]: one Endpoints object per Service with a selector.
+//! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
+//! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
 
 pub mod cronjob;
-pub mod gc;
-//! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
-//! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
-
 pub mod daemonset;
+pub mod deployment;
 pub mod endpoints;
+pub mod gc;
 pub mod informer;
 pub mod job;
 pub mod namespace;
-pub mod replicaset;
 pub mod node_lifecycle;
+pub mod replicaset;
 pub mod serviceaccount;
 
 use crate::actors::api_server::registry::Registry;
