@@ -193,8 +193,8 @@ pub struct Kubelet {
     pod_cidr_base: Ipv4Addr,
     node_uid: String,
     health: Health,
-    /// The last node status written, and when.
-    reported: Option<(Value, Timestamp)>,
+    /// When node status was last written.
+    reported: Option<Timestamp>,
 }
 
 impl Kubelet {
@@ -306,12 +306,14 @@ impl Kubelet {
         };
         let old = node.get("status").cloned().unwrap_or(Value::Null);
         let status = node::node_status(&self.config.node, &old, self.health, now);
-        let due = match &self.reported {
+        // Compared with the stored status, as kubelet's tryUpdateNodeStatus does, so a
+        // status someone else changed (the node lifecycle controller) is put right.
+        let due = match self.reported {
             None => true,
-            Some((last, at)) => node::should_report(
-                last,
+            Some(at) => node::should_report(
+                &old,
                 &status,
-                *at,
+                at,
                 now,
                 SignedDuration::try_from(self.config.status_report).unwrap_or(SignedDuration::MAX),
             ),
@@ -319,7 +321,7 @@ impl Kubelet {
         if !due && !force {
             return;
         }
-        self.reported = Some((status.clone(), now));
+        self.reported = Some(now);
         let mut body = (*node).clone();
         body["status"] = status;
         meta::remove(&mut body, "resourceVersion");
