@@ -195,6 +195,9 @@ pub struct Kubelet {
     health: Health,
     /// When node status was last written.
     reported: Option<Timestamp>,
+    /// Whether the kubelet watches its pods and Node itself, or is fed [`Watched`] items by
+    /// the SimNode manager (one watch for thousands of nodes instead of one each).
+    self_watch: bool,
 }
 
 impl Kubelet {
@@ -219,7 +222,15 @@ impl Kubelet {
             node_uid: String::new(),
             health: Health::Running,
             reported: None,
+            self_watch: true,
         }
+    }
+
+    /// A kubelet that does not watch: its pods and its Node arrive as [`Watched`] messages
+    /// from whoever started it.
+    pub fn fed(mut self) -> Kubelet {
+        self.self_watch = false;
+        self
     }
 
     fn name(&self) -> &str {
@@ -666,7 +677,9 @@ impl Handler<Registered> for Kubelet {
         {
             self.pod_cidr_base = base;
         }
-        self.start_watches(ctx);
+        if self.self_watch {
+            self.start_watches(ctx);
+        }
         self.renew_lease();
         ctx.run_interval(self.config.lease_renew, |act, _| act.renew_lease());
         ctx.run_interval(self.config.status_update, |act, _| {
@@ -719,11 +732,10 @@ impl Handler<Watched> for Kubelet {
 impl Handler<WatchEnded> for Kubelet {
     type Result = ();
     fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
-        // The fresh watch sends the whole current state as ADDED events.
-        self.cache.clear(msg.0);
-        if msg.0 == Kind::Pod {
-            self.dirty.extend(self.pods.keys().cloned());
-        }
+        // The fresh watch sends the whole current state as ADDED events, which overwrite the
+        // cache. It is not cleared first: a sync between two of those events would take the
+        // pods not yet re-sent for deleted and stop their containers. (A pod deleted while
+        // the watch was down stays in the cache until the next restart.)
         let filter = self.filter(msg.0);
         informer::watch(&self.registry, msg.0, Some(filter), ctx);
     }
