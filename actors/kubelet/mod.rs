@@ -81,6 +81,9 @@ pub struct KubeletConfig {
     pub status_report: Duration,
     /// How soon a failed status write or delete is retried.
     pub retry: Duration,
+    /// Whether pod events (Pulled, Created, Started...) are recorded; benchmarks of many
+    /// pods may turn them off, as they triple the writes of a pod start.
+    pub pod_events: bool,
 }
 
 impl KubeletConfig {
@@ -93,6 +96,7 @@ impl KubeletConfig {
             status_update: Duration::from_secs(10),
             status_report: Duration::from_secs(300),
             retry: Duration::from_secs(1),
+            pod_events: true,
         }
     }
 }
@@ -407,7 +411,7 @@ impl Kubelet {
                         warning,
                         reason,
                         message,
-                    } => {
+                    } if self.config.pod_events => {
                         let ty = if *warning {
                             EventType::Warning
                         } else {
@@ -415,6 +419,7 @@ impl Kubelet {
                         };
                         self.events.record(&pod, ty, reason, message);
                     }
+                    Action::Event { .. } => {}
                     Action::DeletePod => delete = true,
                 }
             }
@@ -463,7 +468,9 @@ impl Kubelet {
             return;
         }
         let fresh = entry.awaiting_rv <= meta::resource_version(&pod);
-        if fresh && new_status != old {
+        // Once deleting, the final status goes with the delete.
+        let deleting = entry.state.stage == Stage::Deleting;
+        if fresh && !deleting && new_status != old {
             entry.awaiting_rv = u64::MAX;
             self.write_status(key, &view.uid, new_status, ctx);
         }
