@@ -759,6 +759,13 @@ impl Handler<Sync> for Kubelet {
         let now = (self.clock)();
         let mut keys: Vec<Key> = self.dirty.drain().collect();
         keys.extend(self.timers.due(now));
+        // Pods that already have an address (from before a restart) claim it before new pods
+        // take addresses from the pool.
+        keys.sort_by_key(|k| {
+            self.cache
+                .get(Kind::Pod, &k.0, &k.1)
+                .is_none_or(|p| meta::str_at(p, &["status", "podIP"]).is_empty())
+        });
         for key in keys {
             self.sync_pod(key, ctx);
         }
