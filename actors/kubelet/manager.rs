@@ -88,12 +88,28 @@ impl SimNodes {
         let mut config = self.template.clone();
         config.node = spec;
         let runtime = Box::new(SimRuntime::new(self.sim.clone(), seed));
-        let kubelet = Kubelet::new(config, self.registry.clone(), runtime).start();
+        let kubelet = Kubelet::new(config, self.registry.clone(), runtime)
+            .fed()
+            .start();
         self.kubelets.insert(name, kubelet);
     }
 
-    fn filter() -> SharedFilter {
-        Arc::new(is_simulated)
+    fn filter(kind: Kind) -> SharedFilter {
+        match kind {
+            Kind::Node => Arc::new(is_simulated),
+            _ => Arc::new(|pod: &Value| !meta::str_at(pod, &["spec", "nodeName"]).is_empty()),
+        }
+    }
+
+    /// Hands a pod's watch item to the kubelet of its node (`spec.nodeName` never changes once
+    /// set, so a pod's events all go to the same kubelet).
+    fn route_pod(&self, msg: Watched) {
+        let WatchItem::Event(_, pod) = &msg.item else {
+            return;
+        };
+        if let Some(kubelet) = self.kubelets.get(meta::str_at(pod, &["spec", "nodeName"])) {
+            kubelet.do_send(msg);
+        }
     }
 }
 
@@ -104,24 +120,32 @@ impl Actor for SimNodes {
         for spec in std::mem::take(&mut self.initial) {
             self.start_kubelet(spec);
         }
-        informer::watch(&self.registry, Kind::Node, Some(Self::filter()), ctx);
+        // One watch of each kind for every simulated node: the store evaluates each watcher's
+        // filter on every write, so a watch per kubelet would cost O(nodes) per write.
+        for kind in [Kind::Node, Kind::Pod] {
+            informer::watch(&self.registry, kind, Some(Self::filter(kind)), ctx);
+        }
     }
 }
 
 impl Handler<Watched> for SimNodes {
     type Result = ();
     fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
+        if msg.kind == Kind::Pod {
+            return self.route_pod(msg);
+        }
         let WatchItem::Event(kind, node) = &msg.item else {
             return;
         };
-        let name = meta::name(node);
+        let name = meta::name(node).to_string();
         match kind {
             EventType::Deleted => {
-                if let Some(kubelet) = self.kubelets.remove(name) {
+                if let Some(kubelet) = self.kubelets.remove(&name) {
                     kubelet.do_send(Shutdown);
                 }
+                return;
             }
-            _ if !self.kubelets.contains_key(name) => {
+            _ if !self.kubelets.contains_key(&name) => {
                 let index = self.next_index;
                 self.next_index += 1;
                 let spec = spec_for(node, &self.template.node, index);
@@ -130,13 +154,16 @@ impl Handler<Watched> for SimNodes {
             }
             _ => {}
         }
+        if let Some(kubelet) = self.kubelets.get(&name) {
+            kubelet.do_send(msg);
+        }
     }
 }
 
 impl Handler<WatchEnded> for SimNodes {
     type Result = ();
     fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
-        informer::watch(&self.registry, msg.0, Some(Self::filter()), ctx);
+        informer::watch(&self.registry, msg.0, Some(Self::filter(msg.0)), ctx);
     }
 }
 

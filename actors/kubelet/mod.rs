@@ -81,6 +81,9 @@ pub struct KubeletConfig {
     pub status_report: Duration,
     /// How soon a failed status write or delete is retried.
     pub retry: Duration,
+    /// Whether pod events (Pulled, Created, Started...) are recorded; benchmarks of many
+    /// pods may turn them off, as they triple the writes of a pod start.
+    pub pod_events: bool,
 }
 
 impl KubeletConfig {
@@ -93,6 +96,7 @@ impl KubeletConfig {
             status_update: Duration::from_secs(10),
             status_report: Duration::from_secs(300),
             retry: Duration::from_secs(1),
+            pod_events: true,
         }
     }
 }
@@ -193,8 +197,11 @@ pub struct Kubelet {
     pod_cidr_base: Ipv4Addr,
     node_uid: String,
     health: Health,
-    /// The last node status written, and when.
-    reported: Option<(Value, Timestamp)>,
+    /// When node status was last written.
+    reported: Option<Timestamp>,
+    /// Whether the kubelet watches its pods and Node itself, or is fed [`Watched`] items by
+    /// the SimNode manager (one watch for thousands of nodes instead of one each).
+    self_watch: bool,
 }
 
 impl Kubelet {
@@ -219,7 +226,15 @@ impl Kubelet {
             node_uid: String::new(),
             health: Health::Running,
             reported: None,
+            self_watch: true,
         }
+    }
+
+    /// A kubelet that does not watch: its pods and its Node arrive as [`Watched`] messages
+    /// from whoever started it.
+    pub fn fed(mut self) -> Kubelet {
+        self.self_watch = false;
+        self
     }
 
     fn name(&self) -> &str {
@@ -306,12 +321,14 @@ impl Kubelet {
         };
         let old = node.get("status").cloned().unwrap_or(Value::Null);
         let status = node::node_status(&self.config.node, &old, self.health, now);
-        let due = match &self.reported {
+        // Compared with the stored status, as kubelet's tryUpdateNodeStatus does, so a
+        // status someone else changed (the node lifecycle controller) is put right.
+        let due = match self.reported {
             None => true,
-            Some((last, at)) => node::should_report(
-                last,
+            Some(at) => node::should_report(
+                &old,
                 &status,
-                *at,
+                at,
                 now,
                 SignedDuration::try_from(self.config.status_report).unwrap_or(SignedDuration::MAX),
             ),
@@ -319,7 +336,7 @@ impl Kubelet {
         if !due && !force {
             return;
         }
-        self.reported = Some((status.clone(), now));
+        self.reported = Some(now);
         let mut body = (*node).clone();
         body["status"] = status;
         meta::remove(&mut body, "resourceVersion");
@@ -394,7 +411,7 @@ impl Kubelet {
                         warning,
                         reason,
                         message,
-                    } => {
+                    } if self.config.pod_events => {
                         let ty = if *warning {
                             EventType::Warning
                         } else {
@@ -402,6 +419,7 @@ impl Kubelet {
                         };
                         self.events.record(&pod, ty, reason, message);
                     }
+                    Action::Event { .. } => {}
                     Action::DeletePod => delete = true,
                 }
             }
@@ -450,7 +468,9 @@ impl Kubelet {
             return;
         }
         let fresh = entry.awaiting_rv <= meta::resource_version(&pod);
-        if fresh && new_status != old {
+        // Once deleting, the final status goes with the delete.
+        let deleting = entry.state.stage == Stage::Deleting;
+        if fresh && !deleting && new_status != old {
             entry.awaiting_rv = u64::MAX;
             self.write_status(key, &view.uid, new_status, ctx);
         }
@@ -664,7 +684,9 @@ impl Handler<Registered> for Kubelet {
         {
             self.pod_cidr_base = base;
         }
-        self.start_watches(ctx);
+        if self.self_watch {
+            self.start_watches(ctx);
+        }
         self.renew_lease();
         ctx.run_interval(self.config.lease_renew, |act, _| act.renew_lease());
         ctx.run_interval(self.config.status_update, |act, _| {
@@ -717,11 +739,10 @@ impl Handler<Watched> for Kubelet {
 impl Handler<WatchEnded> for Kubelet {
     type Result = ();
     fn handle(&mut self, msg: WatchEnded, ctx: &mut Context<Self>) {
-        // The fresh watch sends the whole current state as ADDED events.
-        self.cache.clear(msg.0);
-        if msg.0 == Kind::Pod {
-            self.dirty.extend(self.pods.keys().cloned());
-        }
+        // The fresh watch sends the whole current state as ADDED events, which overwrite the
+        // cache. It is not cleared first: a sync between two of those events would take the
+        // pods not yet re-sent for deleted and stop their containers. (A pod deleted while
+        // the watch was down stays in the cache until the next restart.)
         let filter = self.filter(msg.0);
         informer::watch(&self.registry, msg.0, Some(filter), ctx);
     }
@@ -738,6 +759,13 @@ impl Handler<Sync> for Kubelet {
         let now = (self.clock)();
         let mut keys: Vec<Key> = self.dirty.drain().collect();
         keys.extend(self.timers.due(now));
+        // Pods that already have an address (from before a restart) claim it before new pods
+        // take addresses from the pool.
+        keys.sort_by_key(|k| {
+            self.cache
+                .get(Kind::Pod, &k.0, &k.1)
+                .is_none_or(|p| meta::str_at(p, &["status", "podIP"]).is_empty())
+        });
         for key in keys {
             self.sync_pod(key, ctx);
         }

@@ -228,8 +228,8 @@ pub fn registration_events(health: Health) -> Vec<&'static str> {
     reasons
 }
 
-/// Whether to write a freshly computed status: when it differs from the last one written
-/// other than in heartbeat times, or `report_every` has passed (kubelet's
+/// Whether to write a freshly computed status: when it differs from the stored one other than
+/// in heartbeat times, or `report_every` has passed (kubelet's
 /// `nodeStatusReportFrequency`, 5 min: with leases, the Lease is the heartbeat).
 pub fn should_report(
     last: &Value,

@@ -34,6 +34,10 @@ pub struct NodeArgs {
     /// How many pods each simulated node takes.
     #[arg(long, default_value_t = 110)]
     pub node_pods: u32,
+
+    /// Print a live summary (nodes ready, pods by phase), redrawn every second.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 impl Default for NodeArgs {
@@ -43,6 +47,7 @@ impl Default for NodeArgs {
             node_cpu: "4".into(),
             node_memory: "8Gi".into(),
             node_pods: 110,
+            watch: false,
         }
     }
 }
@@ -134,6 +139,60 @@ pub fn start_nodes(registry: &Registry, args: &NodeArgs) {
         initial,
     )
     .start();
+}
+
+/// Redraws a one-line summary of the cluster every second, read through its API as any
+/// client would, until the process ends.
+pub async fn watch_summary(kubeconfig: std::path::PathBuf) {
+    let client = match ClientConfig::from_kubeconfig(&kubeconfig).and_then(|c| c.client(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("no live summary: {e}");
+            return;
+        }
+    };
+    let mut tick = actix_rt::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let nodes = client.request(Method::GET, "/api/v1/nodes", None).await;
+        let pods = client.request(Method::GET, "/api/v1/pods", None).await;
+        if let (Ok((200, nodes)), Ok((200, pods))) = (nodes, pods) {
+            use std::io::Write;
+            print!("\r\x1b[2K{}", summary_line(&nodes, &pods));
+            let _ = std::io::stdout().flush();
+        }
+    }
+}
+
+/// `nodes 3/3 Ready · pods 1 Pending, 5 Running, 0 Succeeded, 0 Failed` from two lists.
+pub fn summary_line(nodes: &Value, pods: &Value) -> String {
+    let items = |list: &Value| list["items"].as_array().cloned().unwrap_or_default();
+    let nodes = items(nodes);
+    let ready = nodes
+        .iter()
+        .filter(|n| {
+            n.pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
+                })
+        })
+        .count();
+    let pods = items(pods);
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| p.pointer("/status/phase") == Some(&json!(phase)))
+            .count()
+    };
+    format!(
+        "nodes {ready}/{} Ready · pods {} Pending, {} Running, {} Succeeded, {} Failed",
+        nodes.len(),
+        count("Pending"),
+        count("Running"),
+        count("Succeeded"),
+        count("Failed"),
+    )
 }
 
 /// Runs `tutti node ...`.
@@ -278,5 +337,26 @@ fn check(code: u16, reply: &Value) -> anyhow::Result<()> {
     match reply.get("message").and_then(Value::as_str) {
         Some(m) => bail!("{m}"),
         None => bail!("the API answered {code}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_ready_nodes_and_pods_by_phase() {
+        let nodes = json!({"items": [
+            {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+            {"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}},
+        ]});
+        let pods = json!({"items": [
+            {"status": {"phase": "Running"}}, {"status": {"phase": "Running"}},
+            {"status": {"phase": "Pending"}},
+        ]});
+        assert_eq!(
+            summary_line(&nodes, &pods),
+            "nodes 1/2 Ready · pods 1 Pending, 2 Running, 0 Succeeded, 0 Failed"
+        );
     }
 }

@@ -123,6 +123,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         started.startup.as_millis(),
         started.kubeconfig.display()
     );
+    if args.nodes.watch {
+        actix_rt::spawn(super::sim::watch_summary(started.kubeconfig.clone()));
+    }
     started.server.await.context("API server failed")?;
     println!("tutti stopped");
     Ok(())
