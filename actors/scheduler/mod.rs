@@ -238,7 +238,10 @@ impl Scheduler {
             return;
         }
         let info = PodInfo::from_pod(&pod);
-        match self.framework.schedule(&info, self.cache.nodes()) {
+        match self
+            .framework
+            .schedule(&info, self.cache.nodes(), self.cache.node_count())
+        {
             Ok(i) => {
                 let node = self.cache.nodes()[i].name.clone();
                 self.cache.assume(info, &node);
@@ -462,14 +465,16 @@ mod tests {
         let mut fw =
             Framework::new(&plugins::in_tree_registry(), &plugins::default_profile()).unwrap();
         pods.into_iter()
-            .map(|p| match fw.schedule(&p, cache.nodes()) {
-                Ok(i) => {
-                    let n = cache.nodes()[i].name.clone();
-                    cache.assume(p, &n);
-                    n
-                }
-                Err(d) => diagnosis::failed_scheduling_message(&d, p.never_preempts),
-            })
+            .map(
+                |p| match fw.schedule(&p, cache.nodes(), cache.node_count()) {
+                    Ok(i) => {
+                        let n = cache.nodes()[i].name.clone();
+                        cache.assume(p, &n);
+                        n
+                    }
+                    Err(d) => diagnosis::failed_scheduling_message(&d, p.never_preempts),
+                },
+            )
             .collect()
     }
 
