@@ -317,7 +317,6 @@ impl Handler<Watched> for Scheduler {
             Kind::Pod => self.on_pod(obj, deleted),
             _ => {}
         }
-        self.queue.flush(Instant::now());
         self.kick(ctx);
     }
 }
