@@ -763,7 +763,9 @@ pub fn prepare_create(def: &ResourceDef, namespace: &str, obj: &mut Value) -> Re
     ] {
         meta::remove(obj, gone);
     }
-    if def.has(Subresource::Status) {
+    // Nodes keep the status they are created with (kube's node strategy: "Nodes allow *all*
+    // fields, including status, to be set on create"), so a kubelet registers its capacity.
+    if def.has(Subresource::Status) && def.kind != Kind::Node {
         if let Some(map) = obj.as_object_mut() {
             map.remove("status");
         }

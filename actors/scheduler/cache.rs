@@ -25,6 +25,8 @@ pub struct SchedulerCache {
     nodes: Vec<NodeInfo>,
     index: HashMap<String, usize>,
     pods: HashMap<PodKey, CachedPod>,
+    /// How many entries have a Node object.
+    node_count: usize,
 }
 
 /// Whether a node change can make a pod fit that did not (kube's queueing hints for Node
@@ -52,7 +54,7 @@ impl SchedulerCache {
 
     /// How many Node objects are known.
     pub fn node_count(&self) -> usize {
-        self.nodes.iter().filter(|n| n.has_node).count()
+        self.node_count
     }
 
     fn node_mut(&mut self, name: &str) -> &mut NodeInfo {
@@ -84,7 +86,11 @@ impl SchedulerCache {
         let info = self.node_mut(&name);
         let old = info.clone();
         info.set_node(node);
-        scheduling_fields_changed(&old, info)
+        let changed = scheduling_fields_changed(&old, info);
+        if !old.has_node {
+            self.node_count += 1;
+        }
+        changed
     }
 
     /// Forgets a Node object; its pods keep counting on a placeholder until they go.
@@ -92,6 +98,9 @@ impl SchedulerCache {
         let Some(&i) = self.index.get(name) else {
             return;
         };
+        if self.nodes[i].has_node {
+            self.node_count -= 1;
+        }
         if self.nodes[i].pod_count == 0 {
             self.drop_node(name);
         } else {

@@ -252,10 +252,14 @@ impl Framework {
         totals
     }
 
-    /// Picks a node for the pod among `nodes` (those without a Node object are skipped):
-    /// its index, or why none fits.
-    pub fn schedule(&mut self, pod: &PodInfo, nodes: &[NodeInfo]) -> Result<usize, Diagnosis> {
-        let candidates = nodes.iter().filter(|n| n.has_node).count();
+    /// Picks a node for the pod among `nodes`, of which `candidates` have a Node object (the
+    /// others are skipped): its index, or why none fits.
+    pub fn schedule(
+        &mut self,
+        pod: &PodInfo,
+        nodes: &[NodeInfo],
+        candidates: usize,
+    ) -> Result<usize, Diagnosis> {
         let to_find = num_feasible_nodes_to_find(candidates, self.percentage_of_nodes_to_score);
         let mut feasible = Vec::with_capacity(to_find.min(nodes.len()));
         let mut diagnosis = Diagnosis {

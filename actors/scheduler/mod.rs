@@ -238,7 +238,10 @@ impl Scheduler {
             return;
         }
         let info = PodInfo::from_pod(&pod);
-        match self.framework.schedule(&info, self.cache.nodes()) {
+        match self
+            .framework
+            .schedule(&info, self.cache.nodes(), self.cache.node_count())
+        {
             Ok(i) => {
                 let node = self.cache.nodes()[i].name.clone();
                 self.cache.assume(info, &node);
@@ -314,7 +317,6 @@ impl Handler<Watched> for Scheduler {
             Kind::Pod => self.on_pod(obj, deleted),
             _ => {}
         }
-        self.queue.flush(Instant::now());
         self.kick(ctx);
     }
 }
@@ -462,14 +464,16 @@ mod tests {
         let mut fw =
             Framework::new(&plugins::in_tree_registry(), &plugins::default_profile()).unwrap();
         pods.into_iter()
-            .map(|p| match fw.schedule(&p, cache.nodes()) {
-                Ok(i) => {
-                    let n = cache.nodes()[i].name.clone();
-                    cache.assume(p, &n);
-                    n
-                }
-                Err(d) => diagnosis::failed_scheduling_message(&d, p.never_preempts),
-            })
+            .map(
+                |p| match fw.schedule(&p, cache.nodes(), cache.node_count()) {
+                    Ok(i) => {
+                        let n = cache.nodes()[i].name.clone();
+                        cache.assume(p, &n);
+                        n
+                    }
+                    Err(d) => diagnosis::failed_scheduling_message(&d, p.never_preempts),
+                },
+            )
             .collect()
     }
 
@@ -529,5 +533,90 @@ mod tests {
         );
         assert_ne!(placed[0], placed[1]);
         assert!(placed[2].starts_with("0/2 nodes are available: 2 Insufficient cpu."));
+    }
+}
+
+/// The actor end to end on an in-memory store: nodes and pods created through the registry,
+/// bindings and conditions observed through a watch.
+#[cfg(test)]
+mod actor_tests {
+    use super::testing::{node, pod};
+    use super::*;
+    use crate::actors::api_server::{bootstrap, ApiServer};
+    use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+    use crate::store::MemoryBackend;
+
+    async fn registry() -> Registry {
+        let store = StoreActor::open(Box::new(MemoryBackend::default()), StoreConfig::default())
+            .unwrap()
+            .start();
+        let registry = Registry::new(StoreClient::new(store));
+        bootstrap(&ApiServer::new(registry.clone()).start())
+            .await
+            .unwrap();
+        registry
+    }
+
+    async fn create(registry: &Registry, kind: Kind, obj: Value) {
+        let ns = meta::namespace(&obj).to_string();
+        registry
+            .create(storage_def(kind), &ns, obj, &WriteOptions::default())
+            .await
+            .unwrap();
+    }
+
+    /// Waits (bounded, in case of a bug) for a pod change the predicate accepts.
+    async fn wait_for_pod(registry: &Registry, name: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let (start, mut rx) = registry
+            .watch(storage_def(Kind::Pod), "default", None, None, false)
+            .await
+            .unwrap();
+        let mut items: Vec<Arc<Value>> = start
+            .initial
+            .into_iter()
+            .filter_map(|i| match i {
+                WatchItem::Event(_, o) => Some(o),
+                _ => None,
+            })
+            .collect();
+        let found = actix_rt::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(p) = items.iter().find(|p| meta::name(p) == name && want(p)) {
+                    return (**p).clone();
+                }
+                match rx.recv().await {
+                    Some(WatchItem::Event(_, o)) => items = vec![o],
+                    Some(_) => items.clear(),
+                    None => panic!("watch ended"),
+                }
+            }
+        })
+        .await
+        .expect("the pod never got there");
+        registry.unwatch(start.id);
+        found
+    }
+
+    #[actix_rt::test]
+    async fn pending_pods_are_bound_and_misfits_are_marked_unschedulable() {
+        let registry = registry().await;
+        create(&registry, Kind::Node, node("n1").cpu("1").json()).await;
+        Scheduler::new(registry.clone()).start();
+        create(&registry, Kind::Pod, pod("small").cpu("500m").json()).await;
+        create(&registry, Kind::Pod, pod("big").cpu("2").json()).await;
+
+        let small = wait_for_pod(&registry, "small", |p| p["spec"]["nodeName"] == "n1").await;
+        assert_eq!(small["status"]["conditions"][0]["type"], "PodScheduled");
+        assert_eq!(small["status"]["conditions"][0]["status"], "True");
+
+        let big = wait_for_pod(&registry, "big", |p| {
+            p.pointer("/status/conditions/0/reason") == Some(&json!("Unschedulable"))
+        })
+        .await;
+        assert_eq!(
+            big["status"]["conditions"][0]["message"],
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: \
+             1 Preemption is not helpful for scheduling.."
+        );
     }
 }

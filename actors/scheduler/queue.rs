@@ -49,6 +49,9 @@ pub struct SchedulingQueue {
     waiting: HashMap<PodKey, Waiting>,
     /// Failed attempts per pod, for the back-off.
     attempts: HashMap<PodKey, u32>,
+    /// No waiting pod is due before this (it may be earlier than the true minimum after a
+    /// removal; the next flush corrects it). Kept so asking costs nothing per watch event.
+    earliest: Option<Instant>,
 }
 
 impl SchedulingQueue {
@@ -56,9 +59,17 @@ impl SchedulingQueue {
     /// which case it is tried when the back-off ends.
     pub fn add(&mut self, key: PodKey, now: Instant) {
         match self.waiting.get_mut(&key) {
-            Some(w) => w.due = w.backoff_until.max(now).min(w.due),
+            Some(w) => {
+                w.due = w.backoff_until.max(now).min(w.due);
+                let due = w.due;
+                self.lower_earliest(due);
+            }
             None => self.activate(key),
         }
+    }
+
+    fn lower_earliest(&mut self, due: Instant) {
+        self.earliest = Some(self.earliest.map_or(due, |e| e.min(due)));
     }
 
     fn activate(&mut self, key: PodKey) {
@@ -97,6 +108,7 @@ impl SchedulingQueue {
             self.active.retain(|k| *k != key);
         }
         self.waiting.insert(key, Waiting { backoff_until, due });
+        self.lower_earliest(due);
     }
 
     /// The pod fits no node: it waits for a change (or [`MAX_UNSCHEDULABLE_WAIT`]).
@@ -112,9 +124,12 @@ impl SchedulingQueue {
     /// A change in the cluster may let waiting pods fit: each is tried as soon as its
     /// back-off allows.
     pub fn move_all(&mut self, now: Instant) {
+        let mut earliest = None::<Instant>;
         for w in self.waiting.values_mut() {
             w.due = w.backoff_until.max(now).min(w.due);
+            earliest = Some(earliest.map_or(w.due, |e| e.min(w.due)));
         }
+        self.earliest = earliest;
     }
 
     /// Moves the pods that are due into the active queue; returns how many moved.
@@ -129,12 +144,13 @@ impl SchedulingQueue {
             self.waiting.remove(k);
             self.activate(k.clone());
         }
+        self.earliest = self.waiting.values().map(|w| w.due).min();
         due.len()
     }
 
     /// When the next waiting pod is due.
     pub fn next_due(&self) -> Option<Instant> {
-        self.waiting.values().map(|w| w.due).min()
+        self.earliest
     }
 
     /// How many pods wait after a failure.

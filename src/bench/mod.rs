@@ -5,8 +5,10 @@
 //! # Layout
 //! - [`api`]: pod creates over HTTPS with concurrent clients.
 //! - [`store`]: store writes per second in process (group commit).
+//! - [`schedule`]: pods bound per second by the scheduler on many nodes.
 
 pub mod api;
+pub mod schedule;
 pub mod store;
 
 use serde_json::{json, Value};
@@ -17,6 +19,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "api",
         "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency",
+    ),
+    (
+        "schedule",
+        "5,000 nodes, 50,000 pending pods: pods bound per second by the scheduler",
     ),
     (
         "store",

@@ -17,6 +17,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "api" => {
             bench::api::run(args.ops.unwrap_or(20_000), args.concurrency.unwrap_or(64)).await?
         }
+        // --ops is the pod count; nodes are a tenth of it, as in 5,000 nodes for 50,000 pods.
+        "schedule" => {
+            let pods = args.ops.unwrap_or(50_000);
+            bench::schedule::run((pods / 10).max(1), pods, args.concurrency.unwrap_or(512)).await?
+        }
         "store" => {
             bench::store::run(args.ops.unwrap_or(200_000), args.concurrency.unwrap_or(512)).await?
         }

@@ -21,15 +21,12 @@ impl ScorePlugin for BalancedAllocation {
         let mut requested = node.requested;
         requested.add(pod.requests);
         let fraction = |req: i64, cap: i64| (cap != 0).then(|| (req as f64 / cap as f64).min(1.0));
-        let fractions: Vec<f64> = [
+        let std = match (
             fraction(requested.milli_cpu, node.allocatable.milli_cpu),
             fraction(requested.memory, node.allocatable.memory),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let std = match fractions.as_slice() {
-            [a, b] => ((a - b) / 2.0).abs(),
+        ) {
+            (Some(a), Some(b)) => ((a - b) / 2.0).abs(),
+            // With one resource (or none) to compare there is no imbalance.
             _ => 0.0,
         };
         ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
