@@ -1,6 +1,6 @@
 //! A ReplicaSet's status from its pods (kube `replica_set_utils.go` `calculateStatus`).
 
-use super::sync::{is_active, is_available, is_ready};
+use super::sync::{is_active, is_available, is_ready, ready_since};
 use crate::api::meta;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -86,8 +86,9 @@ pub fn next_available(rs: &Value, managed: &[&Value], now: Timestamp) -> Option<
     }
     managed
         .iter()
-        .filter(|p| is_active(p) && is_ready(p) && !is_available(p, min_ready, now))
-        .map(|_| min_ready)
+        .filter(|p| is_active(p) && !is_available(p, min_ready, now))
+        .filter_map(|p| ready_since(p))
+        .map(|since| (since.as_second() + min_ready + 1 - now.as_second()).max(1))
         .min()
 }
 
@@ -157,7 +158,7 @@ mod tests {
         assert!(s.get("conditions").is_none());
         assert_eq!(
             next_available(&r, &managed, at("2026-01-01T00:01:00Z")),
-            Some(10)
+            Some(6)
         );
     }
 

@@ -44,7 +44,7 @@ pub fn is_active(pod: &Value) -> bool {
 }
 
 /// The `Ready` condition when it is `True`: when it became so.
-fn ready_since(pod: &Value) -> Option<Timestamp> {
+pub fn ready_since(pod: &Value) -> Option<Timestamp> {
     let cond = pod
         .pointer("/status/conditions")?
         .as_array()?
