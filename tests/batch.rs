@@ -1,6 +1,6 @@
 //! The garbage collector, Jobs and CronJobs through the real kubectl against `tutti up`.
-//! Without kubelets, pods stay Pending; the tests finish them by writing their status, as a
-//! kubelet would.
+//! Job pods select no node, so they stay Pending; the tests finish them by writing their status,
+//! as a kubelet would.
 
 mod common;
 
@@ -19,6 +19,16 @@ fn owner_chain(c: &Cluster) {
         let r = c.kubectl_stdin(&["apply", "-f", "-"], &manifest);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
+}
+
+/// Creates a Job whose pods no node will ever run (a nodeSelector nothing matches), so the
+/// tests alone decide how they end, with or without a scheduler and kubelets.
+fn create_job(c: &Cluster, name: &str, spec: &str) {
+    let job = format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\nspec:\n  {spec}\n  template:\n    spec:\n      restartPolicy: Never\n      nodeSelector: {{tutti.test/nowhere: \"true\"}}\n      containers:\n      - {{name: main, image: busybox}}\n"
+    );
+    let r = c.kubectl_stdin(&["apply", "-f", "-"], &job);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 fn exists(c: &Cluster, name: &str) -> bool {
@@ -89,9 +99,7 @@ fn cascade_foreground_deletes_dependents_before_the_owner() {
 #[test]
 fn a_job_runs_its_pods_to_completion_and_its_pods_go_with_it() {
     let c = Cluster::start();
-    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: pi\nspec:\n  completions: 2\n  parallelism: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: pi, image: perl}\n";
-    let r = c.kubectl_stdin(&["apply", "-f", "-"], job);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    create_job(&c, "pi", "completions: 2\n  parallelism: 2");
     c.ok(&[
         "wait",
         "--for=jsonpath={.status.active}=2",
@@ -151,4 +159,108 @@ fn a_cronjob_creates_jobs_on_its_schedule() {
         "jsonpath={.items[*].metadata.ownerReferences[0].name}",
     ]);
     assert!(jobs.contains("tick"), "{jobs}");
+}
+
+/// Marks the Job's pending pod as failed, as a kubelet would when its container exits non-zero.
+fn fail_pending_pod(c: &Cluster, job: &str) {
+    let selector = format!("job-name={job}");
+    let name = c.ok(&[
+        "get",
+        "pods",
+        "-l",
+        &selector,
+        "-o",
+        r#"jsonpath={.items[?(@.status.phase=="Pending")].metadata.name}"#,
+    ]);
+    assert!(
+        !name.is_empty() && !name.contains(' '),
+        "one pending pod: {name:?}"
+    );
+    c.ok(&[
+        "patch",
+        "pod",
+        &name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Failed"}}"#,
+    ]);
+}
+
+#[test]
+fn a_failing_job_stops_at_its_backoff_limit() {
+    let c = Cluster::start();
+    create_job(&c, "fail", "backoffLimit: 1");
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.active}=1",
+        "job/fail",
+        "--timeout=30s",
+    ]);
+    fail_pending_pod(&c, "fail");
+    // The failure is counted and a replacement started in the same status write.
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.failed}=1",
+        "job/fail",
+        "--timeout=30s",
+    ]);
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.active}=1",
+        "job/fail",
+        "--timeout=30s",
+    ]);
+    fail_pending_pod(&c, "fail");
+    c.ok(&[
+        "wait",
+        "--for=condition=failed",
+        "job/fail",
+        "--timeout=30s",
+    ]);
+    let reason = c.ok(&[
+        "get",
+        "job",
+        "fail",
+        "-o",
+        r#"jsonpath={.status.conditions[?(@.type=="Failed")].reason}"#,
+    ]);
+    assert_eq!(reason, "BackoffLimitExceeded");
+    let pods = c.ok(&["get", "pods", "-l", "job-name=fail", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 2, "no pod after the limit: {pods}");
+}
+
+#[test]
+fn a_cronjob_with_a_one_minute_schedule_creates_a_job() {
+    let c = Cluster::start();
+    c.ok(&[
+        "create",
+        "cronjob",
+        "minute",
+        "--image=busybox",
+        "--schedule=* * * * *",
+        "--",
+        "true",
+    ]);
+    // The next whole minute is at most 60 s away.
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.active[0].kind}=Job",
+        "cronjob/minute",
+        "--timeout=90s",
+    ]);
+    let job = c.ok(&["get", "jobs", "-o", "jsonpath={.items[0].metadata.name}"]);
+    let minutes: i64 = job
+        .strip_prefix("minute-")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("named <cronjob>-<minutes since the epoch>: {job}"));
+    let annotation = c.ok(&[
+        "get",
+        "job",
+        &job,
+        "-o",
+        r#"jsonpath={.metadata.annotations.batch\.kubernetes\.io/cronjob-scheduled-timestamp}"#,
+    ]);
+    let scheduled: jiff::Timestamp = annotation.parse().expect("an RFC 3339 time");
+    assert_eq!(scheduled.as_second(), minutes * 60);
 }

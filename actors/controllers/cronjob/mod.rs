@@ -19,9 +19,9 @@ use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
 use actix::prelude::*;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The actions of a CronJob's sync finished.
 #[derive(Message)]
@@ -45,6 +45,8 @@ pub struct CronJobController {
     scheduled: bool,
     /// CronJobs with a sync's actions under way (synced again when they end).
     working: BTreeSet<String>,
+    /// When each key's planned look (deadline, back-off, schedule) is due.
+    timers: HashMap<String, Instant>,
 }
 
 impl CronJobController {
@@ -57,7 +59,23 @@ impl CronJobController {
             queue: BTreeSet::new(),
             scheduled: false,
             working: BTreeSet::new(),
+            timers: HashMap::new(),
         }
+    }
+
+    /// Syncs `key` again after `after`, unless a look no later than that is already planned.
+    fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
+        let at = Instant::now() + after;
+        if self.timers.get(&key).is_some_and(|t| *t <= at) {
+            return;
+        }
+        self.timers.insert(key.clone(), at);
+        ctx.run_later(after, move |act, ctx| {
+            if act.timers.get(&key) == Some(&at) {
+                act.timers.remove(&key);
+            }
+            act.enqueue(key, ctx);
+        });
     }
 
     fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
@@ -91,8 +109,7 @@ impl CronJobController {
         let refs: Vec<&Value> = jobs.iter().map(|j| j.as_ref()).collect();
         let plan = sync::sync(&cj, &refs, jiff::Timestamp::now());
         if let Some(after) = plan.requeue_after {
-            let k = key.clone();
-            ctx.run_later(after, move |act, ctx| act.enqueue(k, ctx));
+            self.requeue(key.clone(), after, ctx);
         }
         for e in &plan.events {
             self.events.record(&cj, e.ty, e.reason, &e.message);

@@ -3,7 +3,8 @@
 //! decides from the Job and its pods in the cache; the actor creates and deletes pods, writes
 //! the status and records events.
 //!
-//! - [`sync`]: the reconcile (parallelism, completions, backoff, deadline, indexes, suspend).
+//! - [`sync`]: the reconcile (parallelism, completions, backoff, deadline, indexes, suspend,
+//!   `ttlSecondsAfterFinished`).
 //! - [`status`]: pod counting, conditions, `completedIndexes`.
 //! - [`expectations`]: creates and deletes in flight, so a stale cache never acts twice.
 
@@ -22,7 +23,7 @@ use crate::store::EventType as WatchEventType;
 use actix::prelude::*;
 use expectations::Expectations;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,8 @@ pub struct JobController {
     scheduled: bool,
     /// Jobs with a sync's actions under way.
     working: BTreeSet<String>,
+    /// When each key's planned look (deadline, back-off, schedule) is due.
+    timers: HashMap<String, Instant>,
 }
 
 impl JobController {
@@ -65,7 +68,23 @@ impl JobController {
             queue: BTreeSet::new(),
             scheduled: false,
             working: BTreeSet::new(),
+            timers: HashMap::new(),
         }
+    }
+
+    /// Syncs `key` again after `after`, unless a look no later than that is already planned.
+    fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
+        let at = Instant::now() + after;
+        if self.timers.get(&key).is_some_and(|t| *t <= at) {
+            return;
+        }
+        self.timers.insert(key.clone(), at);
+        ctx.run_later(after, move |act, ctx| {
+            if act.timers.get(&key) == Some(&at) {
+                act.timers.remove(&key);
+            }
+            act.enqueue(key, ctx);
+        });
     }
 
     fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
@@ -101,10 +120,13 @@ impl JobController {
         let refs: Vec<&Value> = pods.iter().map(|p| p.as_ref()).collect();
         let plan = sync::sync(&job, &refs, jiff::Timestamp::now());
         if let Some(after) = plan.requeue_after {
-            let k = key.clone();
-            ctx.run_later(after, move |act, ctx| act.enqueue(k, ctx));
+            self.requeue(key.clone(), after, ctx);
         }
-        if plan.create.is_empty() && plan.delete.is_empty() && plan.status.is_none() {
+        if plan.create.is_empty()
+            && plan.delete.is_empty()
+            && plan.status.is_none()
+            && !plan.delete_job
+        {
             return;
         }
         self.expectations
@@ -254,6 +276,27 @@ async fn execute(
             Err(e) => {
                 tracing::warn!(pod = %name, error = %e, "job controller cannot delete pod");
                 done.failed_deletes.push(name);
+                done.retry = true;
+            }
+        }
+    }
+    if plan.delete_job {
+        // As kube's TTL-after-finished controller: the Job and, in the foreground, its pods.
+        let foreground = DeleteOptions {
+            propagation_policy: Some("Foreground".into()),
+            preconditions: crate::store::Preconditions {
+                resource_version: None,
+                uid: Some(meta::uid(job).to_string()),
+            },
+            ..DeleteOptions::default()
+        };
+        match registry
+            .delete(storage_def(Kind::Job), ns, meta::name(job), &foreground)
+            .await
+        {
+            Ok(_) | Err(ApiError::NotFound { .. }) => {}
+            Err(e) => {
+                tracing::warn!(job = %meta::name(job), error = %e, "finished job not deleted");
                 done.retry = true;
             }
         }

@@ -36,8 +36,10 @@ pub struct Plan {
     /// The status to write, when it differs from the current one.
     pub status: Option<Value>,
     pub events: Vec<JobEvent>,
-    /// Look again after this long (the active deadline).
+    /// Look again after this long (the active deadline, the back-off, the TTL).
     pub requeue_after: Option<Duration>,
+    /// The Job finished longer than `ttlSecondsAfterFinished` ago: delete it (and its pods).
+    pub delete_job: bool,
 }
 
 /// Why the Job ends: the condition type and reason, and its message.
@@ -51,10 +53,16 @@ struct Ending {
 pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
     let mut plan = Plan::default();
     let old_status = job.get("status").cloned().unwrap_or_else(|| json!({}));
-    if status::true_condition(&old_status, condition::COMPLETE).is_some()
-        || status::true_condition(&old_status, condition::FAILED).is_some()
-        || !meta::str_at(job, &["metadata", "deletionTimestamp"]).is_empty()
-    {
+    if !meta::str_at(job, &["metadata", "deletionTimestamp"]).is_empty() {
+        return plan;
+    }
+    let finished = status::true_condition(&old_status, condition::COMPLETE)
+        .or_else(|| status::true_condition(&old_status, condition::FAILED));
+    if let Some(done) = finished {
+        match ttl_left(job, done, now) {
+            Some(left) if left.is_zero() => plan.delete_job = true,
+            left => plan.requeue_after = left,
+        }
         return plan;
     }
     let now_s = rfc3339(now);
@@ -253,6 +261,20 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
         plan.status = Some(st);
     }
     plan
+}
+
+/// How long a finished Job has left before `ttlSecondsAfterFinished` deletes it (zero: now),
+/// from its completion time or its terminal condition's, as kube's TTL-after-finished
+/// controller counts; None without a TTL.
+fn ttl_left(job: &Value, done: &Value, now: Timestamp) -> Option<Duration> {
+    let ttl = job.pointer("/spec/ttlSecondsAfterFinished")?.as_i64()?;
+    let finished = job
+        .pointer("/status/completionTime")
+        .and_then(Value::as_str)
+        .or_else(|| done.get("lastTransitionTime").and_then(Value::as_str))
+        .and_then(|s| s.parse::<Timestamp>().ok())?;
+    let left = (finished + jiff::SignedDuration::from_secs(ttl)).duration_since(now);
+    Some(Duration::from_millis(left.as_millis().max(0) as u64))
 }
 
 /// The first delay of kube's pod failure back-off (`DefaultJobPodFailureBackOff`).

@@ -376,3 +376,17 @@ fn replacements_for_failed_pods_back_off_exponentially() {
     assert!(plan.create.is_empty());
     assert_eq!(plan.requeue_after, Some(Duration::from_secs(5)));
 }
+
+#[test]
+fn a_finished_job_is_deleted_once_its_ttl_has_passed() {
+    let done = json!({"completionTime": "2026-01-01T00:09:00Z",
+        "conditions": [{"type": "Complete", "status": "True"}]});
+    let j = job()
+        .spec("ttlSecondsAfterFinished", json!(100))
+        .status(done.clone());
+    let plan = run(&j, &[]);
+    assert!(!plan.delete_job);
+    assert_eq!(plan.requeue_after, Some(Duration::from_secs(40)));
+    let j = job().spec("ttlSecondsAfterFinished", json!(0)).status(done);
+    assert!(run(&j, &[]).delete_job);
+}
