@@ -118,7 +118,11 @@ pub enum PodCommand {
 }
 
 /// Starts the SimNode manager with `node-1`..`node-N`.
-pub fn start_nodes(registry: &Registry, args: &NodeArgs) {
+///
+/// Kubelets renew their Lease every `lease_renew`: a quarter of the node monitor grace period
+/// at most, as kubelet's 10 s is to the default 40 s, so shortening the grace period (tests,
+/// demos) does not make healthy nodes look silent.
+pub fn start_nodes(registry: &Registry, args: &NodeArgs, lease_renew: std::time::Duration) {
     let template = NodeSpec {
         cpu: args.node_cpu.clone(),
         memory: args.node_memory.clone(),
@@ -132,9 +136,11 @@ pub fn start_nodes(registry: &Registry, args: &NodeArgs) {
             ..template.clone()
         })
         .collect();
+    let mut kubelet = KubeletConfig::new(template);
+    kubelet.lease_renew = kubelet.lease_renew.min(lease_renew);
     SimNodes::new(
         registry.clone(),
-        KubeletConfig::new(template),
+        kubelet,
         SimConfig::default(),
         initial,
     )

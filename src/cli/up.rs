@@ -64,7 +64,11 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         pod_eviction_timeout: args.controllers.pod_eviction_timeout,
     };
     controllers::start_all(&registry, &controller_config);
-    super::sim::start_nodes(&registry, &args.nodes);
+    super::sim::start_nodes(
+        &registry,
+        &args.nodes,
+        controller_config.node_monitor_grace_period / 4,
+    );
     crate::actors::scheduler::Scheduler::new(registry.clone()).start();
 
     let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;
