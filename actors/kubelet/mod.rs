@@ -493,6 +493,14 @@ impl Kubelet {
         } else {
             self.ips.take(self.pod_cidr_base, wanted)
         };
+        // Containers a previous kubelet process left running go on running.
+        if state.stage != Stage::Finished {
+            for (index, started_at) in PodState::adoptable(view, pod) {
+                if self.runtime.adopt(pod, &view.main[index].name, started_at) {
+                    state.adopted(view, pod, index);
+                }
+            }
+        }
         Entry {
             state,
             ip,

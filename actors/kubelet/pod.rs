@@ -128,6 +128,83 @@ impl PodState {
     }
 }
 
+impl PodState {
+    /// The main containers a previous kubelet left running, by index, with their start
+    /// times: only for a running pod without init containers that is not being deleted (the
+    /// rest is simply started again).
+    pub fn adoptable(view: &PodView, pod: &Value) -> Vec<(usize, Timestamp)> {
+        if !view.init.is_empty()
+            || view.deleting.is_some()
+            || meta::str_at(pod, &["status", "phase"]) != "Running"
+        {
+            return Vec::new();
+        }
+        let statuses = pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array);
+        view.main
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let s = statuses?
+                    .iter()
+                    .find(|s| s.get("name").and_then(Value::as_str) == Some(&c.name))?;
+                let started = s
+                    .pointer("/state/running/startedAt")?
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                Some((i, started))
+            })
+            .collect()
+    }
+
+    /// Records that main container `index` runs on (adopted from a previous kubelet): its
+    /// restart count and last state stay those of the stored status.
+    pub fn adopted(&mut self, view: &PodView, pod: &Value, index: usize) {
+        let Some(c) = view.main.get(index) else {
+            return;
+        };
+        let status = pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter()
+                    .find(|s| s.get("name").and_then(Value::as_str) == Some(&c.name))
+            });
+        let record = &mut self.containers[view.init.len() + index];
+        record.phase = ContainerPhase::Running;
+        record.restart_count = status
+            .and_then(|s| s.get("restartCount"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
+        record.last = status
+            .and_then(|s| s.pointer("/lastState/terminated"))
+            .and_then(termination_of);
+        self.stage = Stage::Running;
+    }
+}
+
+/// A `terminated` container state read back from a status.
+fn termination_of(t: &Value) -> Option<Termination> {
+    let time = |k: &str| t.get(k)?.as_str()?.parse::<Timestamp>().ok();
+    Some(Termination {
+        exit_code: t.get("exitCode")?.as_i64()? as i32,
+        reason: t
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        started_at: time("startedAt")?,
+        finished_at: time("finishedAt")?,
+        container_id: t
+            .get("containerID")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    })
+}
+
 /// A container of the spec, as the kubelet needs it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContainerView {
@@ -720,6 +797,26 @@ pub(crate) mod tests {
         assert!(step(&v, &mut s, &[running("c", 0)], t(3))
             .actions
             .is_empty());
+    }
+
+    #[test]
+    fn running_containers_are_adopted_with_their_counts_and_last_state() {
+        let mut p = pod("p").0;
+        p["status"]["phase"] = json!("Running");
+        p["status"]["containerStatuses"] = json!([{"name": "c", "restartCount": 2,
+            "state": {"running": {"startedAt": "2023-11-14T22:13:30Z"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                "startedAt": "2023-11-14T22:13:20Z", "finishedAt": "2023-11-14T22:13:25Z"}}}]);
+        let (v, mut s) = new_state(&p);
+        assert_eq!(PodState::adoptable(&v, &p), vec![(0, t(10))]);
+        s.adopted(&v, &p, 0);
+        assert_eq!(s.containers[0].restart_count, 2);
+        assert_eq!(s.containers[0].last.as_ref().unwrap().exit_code, 1);
+        // Nothing to do while it runs: no new start, no events.
+        assert_eq!(
+            step(&v, &mut s, &[running("c", 10)], t(20)),
+            Step::default()
+        );
     }
 
     #[test]

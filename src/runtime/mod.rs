@@ -117,4 +117,13 @@ pub trait Runtime {
 
     /// `status.nodeInfo.containerRuntimeVersion` of nodes using this runtime.
     fn version(&self) -> &str;
+
+    /// Takes over a container that a previous kubelet process started and the pod's status
+    /// says runs since `started_at`; returns whether the runtime now reports it running. A
+    /// runtime whose containers outlive the kubelet (Docker) finds them by itself: the
+    /// default adopts nothing, so the kubelet starts the container again.
+    fn adopt(&mut self, pod: &Value, container: &str, started_at: Timestamp) -> bool {
+        let _ = (pod, container, started_at);
+        false
+    }
 }

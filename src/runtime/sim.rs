@@ -333,6 +333,27 @@ impl Runtime for SimRuntime {
     fn version(&self) -> &str {
         VERSION
     }
+
+    /// A simulated container survives a restart of `tutti up` as its pod's status tells: it
+    /// has run since `started_at` and exits when its profile says, counted from then.
+    fn adopt(&mut self, pod: &Value, container: &str, started_at: Timestamp) -> bool {
+        let at = started_at;
+        match self.start_container(pod, container, at) {
+            Ok(_) => {
+                let pod = self.pods.get_mut(meta::uid(pod));
+                let instance =
+                    pod.and_then(|p| p.containers.iter_mut().find(|c| &*c.name == container));
+                if let Some(c) = instance {
+                    // No start latency: it was running already.
+                    let shift = c.started.duration_since(at);
+                    c.started = at;
+                    c.exit = c.exit.map(|(t, code)| (t - shift, code));
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 fn to_signed(d: Duration) -> SignedDuration {
@@ -568,6 +589,15 @@ mod tests {
             &rt.container_states("u1", t(1))[0].state,
             ContainerState::Terminated(term) if term.exit_code == 0
         ));
+    }
+
+    #[test]
+    fn an_adopted_container_runs_from_its_old_start_time() {
+        let mut rt = SimRuntime::new(SimConfig::default(), 0);
+        let p = pod("Never", json!({EXIT_AFTER: "10s", START_LATENCY: "2s"}));
+        assert!(rt.adopt(&p, "c", t(0)));
+        assert_eq!(state(&rt, 5), ContainerState::Running { started_at: t(0) });
+        assert!(matches!(state(&rt, 10), ContainerState::Terminated(_)));
     }
 
     #[test]
