@@ -61,79 +61,6 @@ struct Bound {
     result: Result<(), ApiError>,
 }
 
-/// What a pod watch event means to the scheduler.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PodChange {
-    /// Bound to a node and running or about to: count it there.
-    Bound,
-    /// Gone, finished or being deleted: stop counting it or trying it.
-    Gone,
-    /// Waiting for us to place it.
-    Pending,
-    /// Another scheduler's pending pod.
-    NotOurs,
-}
-
-/// Classifies a pod from its latest state (level-triggered: the event type only says gone).
-pub fn classify_pod(pod: &Value, deleted: bool) -> PodChange {
-    let phase = meta::str_at(pod, &["status", "phase"]);
-    // Finished pods free their node's resources (kube's scheduler informer skips them).
-    if deleted || phase == "Succeeded" || phase == "Failed" {
-        return PodChange::Gone;
-    }
-    if !meta::str_at(pod, &["spec", "nodeName"]).is_empty() {
-        return PodChange::Bound;
-    }
-    if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
-        return PodChange::Gone;
-    }
-    match meta::str_at(pod, &["spec", "schedulerName"]) {
-        "" | SCHEDULER_NAME => PodChange::Pending,
-        _ => PodChange::NotOurs,
-    }
-}
-
-/// The `pods/binding` body placing a pod on a node.
-pub fn binding(pod_name: &str, node: &str) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Binding",
-        "metadata": {"name": pod_name},
-        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
-    })
-}
-
-/// The status patch setting `PodScheduled=False` with the message, or None when the pod says
-/// so already (kube updates the condition only when it changes; the transition time moves only
-/// when the status does).
-pub fn unschedulable_patch(pod: &Value, message: &str, now: &str) -> Option<Value> {
-    let current = pod
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled"));
-    let field = |c: &Value, f: &str| c.get(f).and_then(Value::as_str).unwrap_or("").to_string();
-    let transition = match current {
-        Some(c) if field(c, "status") == "False" => {
-            if field(c, "reason") == "Unschedulable" && field(c, "message") == message {
-                return None;
-            }
-            match field(c, "lastTransitionTime") {
-                t if t.is_empty() => now.to_string(),
-                t => t,
-            }
-        }
-        _ => now.to_string(),
-    };
-    Some(json!({"status": {"conditions": [{
-        "type": "PodScheduled",
-        "status": "False",
-        "reason": "Unschedulable",
-        "message": message,
-        "lastProbeTime": null,
-        "lastTransitionTime": transition,
-    }]}}))
-}
-
 /// The scheduler actor.
 pub struct Scheduler {
     registry: Registry,
@@ -191,6 +118,15 @@ impl Scheduler {
             act.kick(ctx);
         });
         self.wakeup = Some((due, handle));
+    }
+
+    fn on_node(&mut self, node: &Value, deleted: bool) {
+        if deleted {
+            self.cache.remove_node(meta::name(node));
+        } else if self.cache.upsert_node(node) {
+            // A node added, or changed in what scheduling reads, may let waiting pods fit.
+            self.queue.move_all(Instant::now());
+        }
     }
 
     fn on_pod(&mut self, pod: &Arc<Value>, deleted: bool) {
@@ -311,9 +247,7 @@ impl Handler<Watched> for Scheduler {
         };
         let deleted = *ty == crate::store::EventType::Deleted;
         match msg.kind {
-            Kind::Node if deleted => self.cache.remove_node(meta::name(obj)),
-            // A node added, or changed in what scheduling reads, may let waiting pods fit.
-            Kind::Node if self.cache.upsert_node(obj) => self.queue.move_all(Instant::now()),
+            Kind::Node => self.on_node(obj, deleted),
             Kind::Pod => self.on_pod(obj, deleted),
             _ => {}
         }
@@ -386,6 +320,79 @@ impl Handler<Bound> for Scheduler {
             }
         }
     }
+}
+
+/// What a pod watch event means to the scheduler.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PodChange {
+    /// Bound to a node and running or about to: count it there.
+    Bound,
+    /// Gone, finished or being deleted: stop counting it or trying it.
+    Gone,
+    /// Waiting for us to place it.
+    Pending,
+    /// Another scheduler's pending pod.
+    NotOurs,
+}
+
+/// Classifies a pod from its latest state (level-triggered: the event type only says gone).
+pub fn classify_pod(pod: &Value, deleted: bool) -> PodChange {
+    let phase = meta::str_at(pod, &["status", "phase"]);
+    // Finished pods free their node's resources (kube's scheduler informer skips them).
+    if deleted || phase == "Succeeded" || phase == "Failed" {
+        return PodChange::Gone;
+    }
+    if !meta::str_at(pod, &["spec", "nodeName"]).is_empty() {
+        return PodChange::Bound;
+    }
+    if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
+        return PodChange::Gone;
+    }
+    match meta::str_at(pod, &["spec", "schedulerName"]) {
+        "" | SCHEDULER_NAME => PodChange::Pending,
+        _ => PodChange::NotOurs,
+    }
+}
+
+/// The `pods/binding` body placing a pod on a node.
+pub fn binding(pod_name: &str, node: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": pod_name},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+    })
+}
+
+/// The status patch setting `PodScheduled=False` with the message, or None when the pod says
+/// so already (kube updates the condition only when it changes; the transition time moves only
+/// when the status does).
+pub fn unschedulable_patch(pod: &Value, message: &str, now: &str) -> Option<Value> {
+    let current = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled"));
+    let field = |c: &Value, f: &str| c.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+    let transition = match current {
+        Some(c) if field(c, "status") == "False" => {
+            if field(c, "reason") == "Unschedulable" && field(c, "message") == message {
+                return None;
+            }
+            match field(c, "lastTransitionTime") {
+                t if t.is_empty() => now.to_string(),
+                t => t,
+            }
+        }
+        _ => now.to_string(),
+    };
+    Some(json!({"status": {"conditions": [{
+        "type": "PodScheduled",
+        "status": "False",
+        "reason": "Unschedulable",
+        "message": message,
+        "lastProbeTime": null,
+        "lastTransitionTime": transition,
+    }]}}))
 }
 
 #[cfg(test)]
