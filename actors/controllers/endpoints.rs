@@ -444,18 +444,20 @@ impl Handler<Done> for EndpointsController {
             Ok(written) => {
                 // The cache learns our write now rather than when its event arrives, so a sync
                 // in between does not act on the old object.
-                let item = match written {
-                    Some(obj) => WatchItem::Event(StoreEvent::Modified, Arc::new(obj)),
+                match written {
+                    Some(obj) => self
+                        .cache
+                        .apply_write(Kind::Endpoints, StoreEvent::Modified, obj),
                     None => {
                         self.deleted.remove(&msg.key);
+                        // Deleted by us: no version can be newer than the deletion.
                         let gone = json!({"metadata": {"namespace": msg.key.0, "name": msg.key.1}});
-                        WatchItem::Event(StoreEvent::Deleted, Arc::new(gone))
+                        self.cache.apply(&Watched {
+                            kind: Kind::Endpoints,
+                            item: WatchItem::Event(StoreEvent::Deleted, Arc::new(gone)),
+                        });
                     }
-                };
-                self.cache.apply(&Watched {
-                    kind: Kind::Endpoints,
-                    item,
-                });
+                }
                 if self.queue.contains(&msg.key) {
                     self.enqueue(msg.key, ctx);
                 }

@@ -109,6 +109,29 @@ impl Cache {
         Some(obj.clone())
     }
 
+    /// Records the result of a controller's own write before its watch event arrives, so a
+    /// sync in between does not act on the old state; ignored when the cache already holds a
+    /// version at least as new (the watch got there first: applying the write would regress
+    /// it, and nothing would correct it).
+    pub fn apply_write(&mut self, kind: Kind, event: EventType, obj: Value) {
+        let cached = self
+            .get(kind, meta::namespace(&obj), meta::name(&obj))
+            .map(|c| meta::resource_version(c));
+        let written = meta::resource_version(&obj);
+        let newer = match (event, cached) {
+            (EventType::Deleted, Some(rv)) => rv <= written,
+            (EventType::Deleted, None) => false,
+            (_, Some(rv)) => rv < written,
+            (_, None) => true,
+        };
+        if newer {
+            self.apply(&Watched {
+                kind,
+                item: WatchItem::Event(event, Arc::new(obj)),
+            });
+        }
+    }
+
     /// Forgets everything of a kind (before a fresh watch refills it).
     pub fn clear(&mut self, kind: Kind) {
         self.objects.remove(&kind);
@@ -171,6 +194,28 @@ mod tests {
         assert_eq!(c.list(Kind::Pod, "").count(), 1);
         assert_eq!(c.list(Kind::Pod, "other").count(), 0);
         c.apply(&event(EventType::Deleted, pod));
+        assert!(c.get(Kind::Pod, "d", "p").is_none());
+    }
+
+    #[test]
+    fn a_written_object_older_than_the_cached_one_does_not_regress_the_cache() {
+        let mut c = Cache::default();
+        let v =
+            |rv: &str| json!({"metadata": {"name": "p", "namespace": "d", "resourceVersion": rv}});
+        c.apply(&event(EventType::Modified, v("7")));
+        c.apply_write(Kind::Pod, EventType::Added, v("5"));
+        assert_eq!(
+            meta::resource_version(c.get(Kind::Pod, "d", "p").unwrap()),
+            7
+        );
+        c.apply_write(Kind::Pod, EventType::Modified, v("9"));
+        assert_eq!(
+            meta::resource_version(c.get(Kind::Pod, "d", "p").unwrap()),
+            9
+        );
+        c.apply_write(Kind::Pod, EventType::Deleted, v("8"));
+        assert!(c.get(Kind::Pod, "d", "p").is_some());
+        c.apply_write(Kind::Pod, EventType::Deleted, v("9"));
         assert!(c.get(Kind::Pod, "d", "p").is_none());
     }
 }

@@ -327,10 +327,7 @@ impl Handler<Done> for DaemonSetController {
     fn handle(&mut self, msg: Done, ctx: &mut Context<Self>) {
         self.in_flight.remove(&msg.key);
         for (event, pod) in msg.pods {
-            self.cache.apply(&Watched {
-                kind: Kind::Pod,
-                item: WatchItem::Event(event, Arc::new(pod)),
-            });
+            self.cache.apply_write(Kind::Pod, event, pod);
         }
         if msg.ok {
             if self.queue.contains(&msg.key) {
