@@ -212,7 +212,8 @@ fn label_selectors_with_set_operators_filter_pods() {
 
 #[test]
 fn get_pods_shows_kubectl_columns() {
-    let c = Cluster::start();
+    // No nodes, so the pod stays Pending and its row is predictable.
+    let c = Cluster::start_with(&["--nodes", "0"]);
     c.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("p1", "a"));
     let out = c.ok(&["get", "pods"]);
     let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();

@@ -138,13 +138,7 @@ pub fn start_nodes(registry: &Registry, args: &NodeArgs, lease_renew: std::time:
         .collect();
     let mut kubelet = KubeletConfig::new(template);
     kubelet.lease_renew = kubelet.lease_renew.min(lease_renew);
-    SimNodes::new(
-        registry.clone(),
-        kubelet,
-        SimConfig::default(),
-        initial,
-    )
-    .start();
+    SimNodes::new(registry.clone(), kubelet, SimConfig::default(), initial).start();
 }
 
 /// Redraws a one-line summary of the cluster every second, read through its API as any
