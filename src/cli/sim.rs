@@ -164,11 +164,46 @@ pub async fn watch_summary(kubeconfig: std::path::PathBuf) {
     }
 }
 
-/// `nodes 3/3 Ready · pods 1 Pending, 5 Running, 0 Succeeded, 0 Failed` from two lists.
-pub fn summary_line(nodes: &Value, pods: &Value) -> String {
-    let items = |list: &Value| list["items"].as_array().cloned().unwrap_or_default();
-    let nodes = items(nodes);
-    let ready = nodes
+/// Shows a progress bar until `expected` nodes are Ready (large simulated clusters take a
+/// while to register), then one line saying how long it took. indicatif draws nothing when
+/// stderr is not a terminal.
+pub async fn nodes_ready_progress(kubeconfig: std::path::PathBuf, expected: u64) {
+    let Ok(client) = ClientConfig::from_kubeconfig(&kubeconfig).and_then(|c| c.client(1)) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(expected);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} nodes Ready")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("starting nodes");
+    loop {
+        if let Ok((200, list)) = client.request(Method::GET, "/api/v1/nodes", None).await {
+            let items = list["items"].as_array().cloned().unwrap_or_default();
+            let ready = ready_nodes(&items) as u64;
+            bar.set_position(ready.min(expected));
+            if ready >= expected {
+                break;
+            }
+        }
+        // Nodes that never get Ready (stopped, failed) must not keep this loop alive forever.
+        if started.elapsed() > std::time::Duration::from_secs(600) {
+            bar.abandon_with_message("not every node got Ready in 10 minutes");
+            return;
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    bar.finish_and_clear();
+    println!(
+        "{expected} nodes Ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// How many of the nodes have `Ready=True`.
+fn ready_nodes(nodes: &[Value]) -> usize {
+    nodes
         .iter()
         .filter(|n| {
             n.pointer("/status/conditions")
@@ -178,7 +213,14 @@ pub fn summary_line(nodes: &Value, pods: &Value) -> String {
                         .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
                 })
         })
-        .count();
+        .count()
+}
+
+/// `nodes 3/3 Ready · pods 1 Pending, 5 Running, 0 Succeeded, 0 Failed` from two lists.
+pub fn summary_line(nodes: &Value, pods: &Value) -> String {
+    let items = |list: &Value| list["items"].as_array().cloned().unwrap_or_default();
+    let nodes = items(nodes);
+    let ready = ready_nodes(&nodes);
     let pods = items(pods);
     let count = |phase: &str| {
         pods.iter()

@@ -127,6 +127,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         started.startup.as_millis(),
         started.kubeconfig.display()
     );
+    if args.nodes.nodes > 0 {
+        actix_rt::spawn(super::sim::nodes_ready_progress(
+            started.kubeconfig.clone(),
+            u64::from(args.nodes.nodes),
+        ));
+    }
     if args.nodes.watch {
         actix_rt::spawn(super::sim::watch_summary(started.kubeconfig.clone()));
     }
