@@ -2,6 +2,7 @@
 //! function reads current state and decides; the actor carries the decision out.
 //!
 //! # Layout
+//! - [`expectations`]: creates and deletes in flight, so a stale cache never acts twice.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
 //! - [`replicaset`]: ReplicaSets keep their number of pods (expectations, slow start).
@@ -18,6 +19,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
+pub mod expectations;
 pub mod gc;
 pub mod informer;
 pub mod job;

@@ -6,14 +6,13 @@
 //! - [`sync`]: the reconcile (parallelism, completions, backoff, deadline, indexes, suspend,
 //!   `ttlSecondsAfterFinished`).
 //! - [`status`]: pod counting, conditions, `completedIndexes`.
-//! - [`expectations`]: creates and deletes in flight, so a stale cache never acts twice.
 
-pub mod expectations;
 pub mod status;
 pub mod sync;
 
 use super::informer::{self, Cache, WatchEnded, Watched};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
+use crate::actors::controllers::expectations::Expectations;
 use crate::actors::events::{EventRecorder, EventType};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
@@ -21,7 +20,6 @@ use crate::api::status::ApiError;
 use crate::store::state::WatchItem;
 use crate::store::EventType as WatchEventType;
 use actix::prelude::*;
-use expectations::Expectations;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -101,7 +99,8 @@ impl JobController {
     }
 
     fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
-        if self.working.contains(&key) || !self.expectations.satisfied(&key, Instant::now()) {
+        if self.working.contains(&key) || !self.expectations.satisfied(&key, jiff::Timestamp::now())
+        {
             // Synced again when the work under way ends or the cache catches up.
             return;
         }
@@ -129,8 +128,12 @@ impl JobController {
         {
             return;
         }
-        self.expectations
-            .expect(&key, plan.create.len(), &plan.delete, Instant::now());
+        self.expectations.expect(
+            &key,
+            plan.create.len(),
+            &plan.delete,
+            jiff::Timestamp::now(),
+        );
         self.working.insert(key.clone());
         let registry = self.registry.clone();
         let events = self.events.clone();
@@ -175,10 +178,10 @@ impl Handler<Watched> for JobController {
                     let gone = *ty == WatchEventType::Deleted
                         || !meta::str_at(&obj, &["metadata", "deletionTimestamp"]).is_empty();
                     if *ty == WatchEventType::Added {
-                        self.expectations.created(&key);
+                        self.expectations.creation_observed(&key);
                     }
                     if gone {
-                        self.expectations.deleted(&key, meta::name(&obj));
+                        self.expectations.deletion_observed(&key, meta::name(&obj));
                     }
                 }
                 key
@@ -210,10 +213,10 @@ impl Handler<Synced> for JobController {
     fn handle(&mut self, msg: Synced, ctx: &mut Context<Self>) {
         self.working.remove(&msg.key);
         for _ in 0..msg.failed_creates {
-            self.expectations.created(&msg.key);
+            self.expectations.creation_observed(&msg.key);
         }
         for name in &msg.failed_deletes {
-            self.expectations.deleted(&msg.key, name);
+            self.expectations.deletion_observed(&msg.key, name);
         }
         if msg.retry {
             ctx.run_later(RETRY, move |act, ctx| act.enqueue(msg.key, ctx));

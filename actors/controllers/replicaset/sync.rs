@@ -8,15 +8,13 @@ use crate::api::selector::LabelSelector;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// At most this many pods are created or deleted in one sync (kube's `BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
 
-/// Expectations older than this are assumed lost (a watch event that never came), as kube's
-/// `ExpectationsTimeout`.
-pub const EXPECTATIONS_TIMEOUT_SECS: i64 = 5 * 60;
+pub use crate::actors::controllers::expectations::Expectations;
 
 /// The annotation that ranks pods for deletion (lower cost goes first).
 pub const DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
@@ -214,72 +212,6 @@ pub fn slow_start_batches(count: usize) -> Vec<usize> {
         size *= 2;
     }
     batches
-}
-
-/// Creates and deletes a controller is waiting to see in its cache, per ReplicaSet key.
-#[derive(Debug, Default)]
-pub struct Expectations {
-    pending: HashMap<String, Expected>,
-}
-
-#[derive(Debug)]
-struct Expected {
-    creates: i64,
-    /// Names of pods whose deletion was asked for (kube `UIDTrackingControllerExpectations`).
-    deletes: HashSet<String>,
-    since: Timestamp,
-}
-
-impl Expectations {
-    /// Whether the cache can be trusted for `key`: nothing pending, or the expectations expired.
-    pub fn satisfied(&self, key: &str, now: Timestamp) -> bool {
-        match self.pending.get(key) {
-            None => true,
-            Some(e) => {
-                (e.creates <= 0 && e.deletes.is_empty())
-                    || now.as_second() - e.since.as_second() > EXPECTATIONS_TIMEOUT_SECS
-            }
-        }
-    }
-
-    /// Records that a sync is about to create `creates` pods and delete `deletes`.
-    pub fn expect(&mut self, key: &str, creates: usize, deletes: &[String], now: Timestamp) {
-        self.pending.insert(
-            key.to_string(),
-            Expected {
-                creates: creates as i64,
-                deletes: deletes.iter().cloned().collect(),
-                since: now,
-            },
-        );
-    }
-
-    /// A pod of `key` appeared in the cache (or a create failed and will never appear).
-    pub fn creation_observed(&mut self, key: &str) {
-        if let Some(e) = self.pending.get_mut(key) {
-            e.creates -= 1;
-        }
-    }
-
-    /// A pod of `key` is gone or going from the cache (or its delete failed).
-    pub fn deletion_observed(&mut self, key: &str, pod: &str) {
-        if let Some(e) = self.pending.get_mut(key) {
-            e.deletes.remove(pod);
-        }
-    }
-
-    /// Forgets a ReplicaSet (it was deleted).
-    pub fn forget(&mut self, key: &str) {
-        self.pending.remove(key);
-    }
-
-    /// When the expectations of `key` expire, if any are pending.
-    pub fn expiry(&self, key: &str) -> Option<Timestamp> {
-        let e = self.pending.get(key)?;
-        (e.creates > 0 || !e.deletes.is_empty())
-            .then(|| Timestamp::from_second(e.since.as_second() + EXPECTATIONS_TIMEOUT_SECS).ok())
-            .flatten()
-    }
 }
 
 #[cfg(test)]
