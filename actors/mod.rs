@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`api_server`]: the Kubernetes API over HTTPS and the ApiServer actor.
-//! - [`controllers`]: the control loops (namespace deletion so far).
+//! - [`controllers`]: the control loops (ReplicaSet, Deployment, GC, Job, CronJob, ...).
 //! - [`events`]: recording Events for `kubectl describe`.
 //! - [`kubelet`]: one kubelet per (simulated) node, and the manager that runs them.
 //! - [`scheduler`]: places pending pods on nodes.

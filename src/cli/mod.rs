@@ -113,7 +113,7 @@ impl Default for ControllerFlags {
 }
 
 /// Parses a duration flag as Kubernetes writes them (`40s`, `5m`, `1h30m`, `500ms`).
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let d: jiff::SignedDuration = s
         .parse()
         .map_err(|e| format!("invalid duration {s:?}: {e}"))?;

@@ -38,6 +38,31 @@ pub struct NodeArgs {
     /// Print a live summary (nodes ready, pods by phase), redrawn every second.
     #[arg(long)]
     pub watch: bool,
+
+    /// Simulated containers: time from start to Running (per pod: `sim.tutti.io/start-latency`).
+    #[arg(long, default_value = "0s", value_parser = super::parse_duration)]
+    pub sim_start_latency: std::time::Duration,
+
+    /// Simulated containers of Job-like pods (restartPolicy Never/OnFailure) exit 0 after this.
+    #[arg(long, default_value = "1s", value_parser = super::parse_duration)]
+    pub sim_job_run_time: std::time::Duration,
+
+    /// Probability (0..1) that a simulated container fails (exit 1) as it starts (per pod:
+    /// `sim.tutti.io/fail-rate`).
+    #[arg(long, default_value_t = 0.0)]
+    pub sim_fail_rate: f64,
+}
+
+impl NodeArgs {
+    /// The simulator's global behaviour from the flags.
+    pub fn sim_config(&self) -> SimConfig {
+        SimConfig {
+            start_latency: self.sim_start_latency,
+            job_run_time: self.sim_job_run_time,
+            fail_rate: self.sim_fail_rate.clamp(0.0, 1.0),
+            ..SimConfig::default()
+        }
+    }
 }
 
 impl Default for NodeArgs {
@@ -48,6 +73,9 @@ impl Default for NodeArgs {
             node_memory: "8Gi".into(),
             node_pods: 110,
             watch: false,
+            sim_start_latency: std::time::Duration::ZERO,
+            sim_job_run_time: std::time::Duration::from_secs(1),
+            sim_fail_rate: 0.0,
         }
     }
 }
@@ -138,7 +166,7 @@ pub fn start_nodes(registry: &Registry, args: &NodeArgs, lease_renew: std::time:
         .collect();
     let mut kubelet = KubeletConfig::new(template);
     kubelet.lease_renew = kubelet.lease_renew.min(lease_renew);
-    SimNodes::new(registry.clone(), kubelet, SimConfig::default(), initial).start();
+    SimNodes::new(registry.clone(), kubelet, args.sim_config(), initial).start();
 }
 
 /// Redraws a one-line summary of the cluster every second, read through its API as any
@@ -400,5 +428,27 @@ mod tests {
             summary_line(&nodes, &pods),
             "nodes 1/2 Ready · pods 1 Pending, 2 Running, 0 Succeeded, 0 Failed"
         );
+    }
+
+    #[test]
+    fn simulator_flags_set_the_global_behaviour() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::parse_from([
+            "tutti",
+            "up",
+            "--sim-start-latency",
+            "250ms",
+            "--sim-job-run-time",
+            "3s",
+            "--sim-fail-rate",
+            "0.5",
+        ]);
+        let crate::cli::Command::Up(args) = cli.command else {
+            panic!("expected up");
+        };
+        let sim = args.nodes.sim_config();
+        assert_eq!(sim.start_latency, std::time::Duration::from_millis(250));
+        assert_eq!(sim.job_run_time, std::time::Duration::from_secs(3));
+        assert_eq!(sim.fail_rate, 0.5);
     }
 }
