@@ -11,19 +11,22 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Runs the scenario: `total` pod creates from `clients` concurrent connections.
-pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
+/// With `api_only`, the API server runs alone (as issue 2 measures it); otherwise the scheduler
+/// and controllers run beside it and react to every pod created.
+pub async fn run(total: usize, clients: usize, api_only: bool) -> anyhow::Result<Report> {
     let dir = ScratchDir::new("api")?;
     let args = UpArgs {
         data_dir: Some(dir.0.join("data")),
         port: 0,
         address: "127.0.0.1".into(),
         kubeconfig: None,
-        // A pure API benchmark: no kubelets.
+        // No kubelets: pods are created, not run.
         nodes: crate::cli::sim::NodeArgs {
             nodes: 0,
             ..Default::default()
         },
         controllers: Default::default(),
+        api_only,
     };
     let started = start(&args).await?;
     let handle = started.server.handle();
@@ -79,6 +82,11 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<Report> {
     let ok = lat.len();
     let mut report = Report::new("api");
     report.add("clients", clients as f64, "");
+    report.add(
+        "control_plane",
+        if api_only { 0.0 } else { 1.0 },
+        "(1 = scheduler and controllers running)",
+    );
     report.add("creates", ok as f64, "");
     report.add("errors", *errors.borrow() as f64, "");
     report.add("elapsed", elapsed.as_secs_f64(), "s");

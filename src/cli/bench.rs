@@ -15,7 +15,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let scenario = args.scenario.unwrap_or_default();
     let report = match scenario.as_str() {
         "api" => {
-            bench::api::run(args.ops.unwrap_or(20_000), args.concurrency.unwrap_or(64)).await?
+            bench::api::run(
+                args.ops.unwrap_or(20_000),
+                args.concurrency.unwrap_or(64),
+                !args.with_control_plane,
+            )
+            .await?
         }
         // --ops is the pod count; nodes are a tenth of it, as in 5,000 nodes for 50,000 pods.
         "schedule" => {

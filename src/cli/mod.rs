@@ -58,6 +58,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub concurrency: Option<usize>,
 
+    /// `api`: run the scheduler and controllers beside the API server (by default it runs
+    /// alone).
+    #[arg(long)]
+    pub with_control_plane: bool,
+
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -88,6 +93,11 @@ pub struct UpArgs {
 
     #[command(flatten)]
     pub nodes: sim::NodeArgs,
+
+    /// Serve the API only: no scheduler, controllers or nodes (for measuring the API server
+    /// alone, and for clients that bring their own control loops).
+    #[arg(long)]
+    pub api_only: bool,
 }
 
 /// The control loops' flags of `tutti up` (Kubernetes' defaults).

@@ -63,13 +63,18 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         node_monitor_grace_period: args.controllers.node_monitor_grace_period,
         pod_eviction_timeout: args.controllers.pod_eviction_timeout,
     };
-    controllers::start_all(&registry, &controller_config);
-    super::sim::start_nodes(
-        &registry,
-        &args.nodes,
-        controller_config.node_monitor_grace_period / 4,
-    );
-    crate::actors::scheduler::Scheduler::new(registry.clone()).start();
+    if args.api_only {
+        // Deleted namespaces still have to go away.
+        controllers::namespace::NamespaceController::new(registry.clone()).start();
+    } else {
+        controllers::start_all(&registry, &controller_config);
+        super::sim::start_nodes(
+            &registry,
+            &args.nodes,
+            controller_config.node_monitor_grace_period / 4,
+        );
+        crate::actors::scheduler::Scheduler::new(registry.clone()).start();
+    }
 
     let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;
     let auth = Authenticator::new(&secrets.admin_token).with_service_account_key(Arc::new(sa_key));
