@@ -13,6 +13,7 @@
 //! - [`daemonset`]: one pod per eligible node, rolled by template hash.
 //! - [`endpoints`]: one Endpoints object per Service with a selector.
 //! - [`serviceaccount`]: a `default` ServiceAccount in every namespace.
+//! - [`workqueue`]: keys batched for a sync, and later looks (deadlines, back-offs).
 //! - [`node_lifecycle`]: silent nodes go Unknown and are tainted; their pods are evicted.
 
 pub mod cronjob;
@@ -27,6 +28,7 @@ pub mod namespace;
 pub mod node_lifecycle;
 pub mod replicaset;
 pub mod serviceaccount;
+pub mod workqueue;
 
 use crate::actors::api_server::registry::Registry;
 use actix::Actor;

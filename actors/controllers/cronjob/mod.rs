@@ -12,6 +12,7 @@ pub mod schedule;
 pub mod sync;
 
 use super::informer::{self, Cache, WatchEnded, Watched};
+use super::workqueue::{self, Reconciler, WorkQueue};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::events::{EventRecorder, EventType};
 use crate::api::meta;
@@ -19,9 +20,9 @@ use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
 use actix::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The actions of a CronJob's sync finished.
 #[derive(Message)]
@@ -41,12 +42,9 @@ pub struct CronJobController {
     registry: Registry,
     events: EventRecorder,
     cache: Cache,
-    queue: BTreeSet<String>,
-    scheduled: bool,
+    queue: WorkQueue,
     /// CronJobs with a sync's actions under way (synced again when they end).
     working: BTreeSet<String>,
-    /// When each key's planned look (deadline, back-off, schedule) is due.
-    timers: HashMap<String, Instant>,
 }
 
 impl CronJobController {
@@ -56,42 +54,21 @@ impl CronJobController {
             events: EventRecorder::new(registry.clone(), "cronjob-controller", ""),
             registry,
             cache: Cache::default(),
-            queue: BTreeSet::new(),
-            scheduled: false,
+            queue: WorkQueue::new(BATCH),
             working: BTreeSet::new(),
-            timers: HashMap::new(),
         }
     }
 
     /// Syncs `key` again after `after`, unless a look no later than that is already planned.
     fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
-        let at = Instant::now() + after;
-        if self.timers.get(&key).is_some_and(|t| *t <= at) {
-            return;
-        }
-        self.timers.insert(key.clone(), at);
-        ctx.run_later(after, move |act, ctx| {
-            if act.timers.get(&key) == Some(&at) {
-                act.timers.remove(&key);
-            }
-            act.enqueue(key, ctx);
-        });
+        workqueue::enqueue_after(self, key, after, ctx);
     }
 
     fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
-        self.queue.insert(key);
-        if !self.scheduled {
-            self.scheduled = true;
-            ctx.run_later(BATCH, |act, ctx| {
-                act.scheduled = false;
-                for key in std::mem::take(&mut act.queue) {
-                    act.sync(key, ctx);
-                }
-            });
-        }
+        workqueue::enqueue(self, key, ctx);
     }
 
-    fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
+    fn sync_key(&mut self, key: String, ctx: &mut Context<Self>) {
         if self.working.contains(&key) {
             return;
         }
@@ -125,6 +102,16 @@ impl CronJobController {
             let retry = execute(&registry, &events, &cj, plan).await;
             addr.do_send(Synced { key, retry });
         });
+    }
+}
+
+impl Reconciler for CronJobController {
+    fn work_queue(&mut self) -> &mut WorkQueue {
+        &mut self.queue
+    }
+
+    fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
+        self.sync_key(key, ctx);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod status;
 pub mod sync;
 
 use super::informer::{self, Cache, WatchEnded, Watched};
+use super::workqueue::{self, Reconciler, WorkQueue};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::controllers::expectations::Expectations;
 use crate::actors::events::{EventRecorder, EventType};
@@ -21,9 +22,9 @@ use crate::store::state::WatchItem;
 use crate::store::EventType as WatchEventType;
 use actix::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The actions of a sync finished; `failed` creates were never made.
 #[derive(Message)]
@@ -46,13 +47,9 @@ pub struct JobController {
     events: EventRecorder,
     cache: Cache,
     expectations: Expectations,
-    /// Jobs waiting for a sync, and whether a sync round is scheduled.
-    queue: BTreeSet<String>,
-    scheduled: bool,
+    queue: WorkQueue,
     /// Jobs with a sync's actions under way.
     working: BTreeSet<String>,
-    /// When each key's planned look (deadline, back-off, schedule) is due.
-    timers: HashMap<String, Instant>,
 }
 
 impl JobController {
@@ -63,42 +60,21 @@ impl JobController {
             registry,
             cache: Cache::default(),
             expectations: Expectations::default(),
-            queue: BTreeSet::new(),
-            scheduled: false,
+            queue: WorkQueue::new(BATCH),
             working: BTreeSet::new(),
-            timers: HashMap::new(),
         }
     }
 
     /// Syncs `key` again after `after`, unless a look no later than that is already planned.
     fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
-        let at = Instant::now() + after;
-        if self.timers.get(&key).is_some_and(|t| *t <= at) {
-            return;
-        }
-        self.timers.insert(key.clone(), at);
-        ctx.run_later(after, move |act, ctx| {
-            if act.timers.get(&key) == Some(&at) {
-                act.timers.remove(&key);
-            }
-            act.enqueue(key, ctx);
-        });
+        workqueue::enqueue_after(self, key, after, ctx);
     }
 
     fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
-        self.queue.insert(key);
-        if !self.scheduled {
-            self.scheduled = true;
-            ctx.run_later(BATCH, |act, ctx| {
-                act.scheduled = false;
-                for key in std::mem::take(&mut act.queue) {
-                    act.sync(key, ctx);
-                }
-            });
-        }
+        workqueue::enqueue(self, key, ctx);
     }
 
-    fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
+    fn sync_key(&mut self, key: String, ctx: &mut Context<Self>) {
         if self.working.contains(&key) || !self.expectations.satisfied(&key, jiff::Timestamp::now())
         {
             // Synced again when the work under way ends or the cache catches up.
@@ -149,6 +125,16 @@ impl JobController {
         let r = meta::controller_ref(pod)?;
         (r["kind"] == "Job")
             .then(|| format!("{}/{}", meta::namespace(pod), meta::str_at(r, &["name"])))
+    }
+}
+
+impl Reconciler for JobController {
+    fn work_queue(&mut self) -> &mut WorkQueue {
+        &mut self.queue
+    }
+
+    fn sync(&mut self, key: String, ctx: &mut Context<Self>) {
+        self.sync_key(key, ctx);
     }
 }
 
