@@ -805,12 +805,6 @@ impl WatchStream {
     }
 }
 
-impl From<WatchItem> for WatchLine {
-    fn from(i: WatchItem) -> WatchLine {
-        WatchLine::Item(i)
-    }
-}
-
 impl Drop for WatchStream {
     fn drop(&mut self) {
         if let Some((registry, id)) = self.registry.take() {

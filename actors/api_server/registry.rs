@@ -125,11 +125,6 @@ impl Registry {
         Registry { store }
     }
 
-    /// The store this registry writes to.
-    pub fn store(&self) -> &StoreClient {
-        &self.store
-    }
-
     fn key(def: &ResourceDef, namespace: &str, name: &str) -> String {
         store::key(def.group, def.plural, namespace, name)
     }

@@ -59,15 +59,6 @@ impl CronJobController {
         }
     }
 
-    /// Syncs `key` again after `after`, unless a look no later than that is already planned.
-    fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
-        workqueue::enqueue_after(self, key, after, ctx);
-    }
-
-    fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
-        workqueue::enqueue(self, key, ctx);
-    }
-
     fn sync_key(&mut self, key: String, ctx: &mut Context<Self>) {
         if self.working.contains(&key) {
             return;
@@ -86,7 +77,7 @@ impl CronJobController {
         let refs: Vec<&Value> = jobs.iter().map(|j| j.as_ref()).collect();
         let plan = sync::sync(&cj, &refs, jiff::Timestamp::now());
         if let Some(after) = plan.requeue_after {
-            self.requeue(key.clone(), after, ctx);
+            workqueue::enqueue_after(self, key.clone(), after, ctx);
         }
         for e in &plan.events {
             self.events.record(&cj, e.ty, e.reason, &e.message);
@@ -139,7 +130,7 @@ impl Handler<Watched> for CronJobController {
             },
             _ => format!("{}/{}", meta::namespace(&obj), meta::name(&obj)),
         };
-        self.enqueue(key, ctx);
+        workqueue::enqueue(self, key, ctx);
     }
 }
 
@@ -156,7 +147,7 @@ impl Handler<Synced> for CronJobController {
     fn handle(&mut self, msg: Synced, ctx: &mut Context<Self>) {
         self.working.remove(&msg.key);
         if msg.retry {
-            ctx.run_later(RETRY, move |act, ctx| act.enqueue(msg.key, ctx));
+            ctx.run_later(RETRY, move |act, ctx| workqueue::enqueue(act, msg.key, ctx));
         }
     }
 }

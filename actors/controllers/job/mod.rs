@@ -65,15 +65,6 @@ impl JobController {
         }
     }
 
-    /// Syncs `key` again after `after`, unless a look no later than that is already planned.
-    fn requeue(&mut self, key: String, after: Duration, ctx: &mut Context<Self>) {
-        workqueue::enqueue_after(self, key, after, ctx);
-    }
-
-    fn enqueue(&mut self, key: String, ctx: &mut Context<Self>) {
-        workqueue::enqueue(self, key, ctx);
-    }
-
     fn sync_key(&mut self, key: String, ctx: &mut Context<Self>) {
         if self.working.contains(&key) || !self.expectations.satisfied(&key, jiff::Timestamp::now())
         {
@@ -95,7 +86,7 @@ impl JobController {
         let refs: Vec<&Value> = pods.iter().map(|p| p.as_ref()).collect();
         let plan = sync::sync(&job, &refs, jiff::Timestamp::now());
         if let Some(after) = plan.requeue_after {
-            self.requeue(key.clone(), after, ctx);
+            workqueue::enqueue_after(self, key.clone(), after, ctx);
         }
         if plan.create.is_empty()
             && plan.delete.is_empty()
@@ -174,7 +165,7 @@ impl Handler<Watched> for JobController {
             }
             _ => format!("{}/{}", meta::namespace(&obj), meta::name(&obj)),
         };
-        self.enqueue(key, ctx);
+        workqueue::enqueue(self, key, ctx);
     }
 }
 
@@ -205,9 +196,9 @@ impl Handler<Synced> for JobController {
             self.expectations.deletion_observed(&msg.key, name);
         }
         if msg.retry {
-            ctx.run_later(RETRY, move |act, ctx| act.enqueue(msg.key, ctx));
+            ctx.run_later(RETRY, move |act, ctx| workqueue::enqueue(act, msg.key, ctx));
         } else {
-            self.enqueue(msg.key, ctx);
+            workqueue::enqueue(self, msg.key, ctx);
         }
     }
 }
