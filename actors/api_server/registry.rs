@@ -161,7 +161,7 @@ impl Registry {
     /// GET one object.
     pub async fn get(&self, def: &ResourceDef, namespace: &str, name: &str) -> Result<Value> {
         let obj = self.current(def, namespace, name).await?;
-        Ok(convert::from_storage(def, &obj))
+        Ok(convert::from_storage(def, &obj).into_owned())
     }
 
     /// LIST objects; `namespace` empty lists across namespaces.
@@ -186,7 +186,7 @@ impl Registry {
             result.items = result
                 .items
                 .iter()
-                .map(|o| Arc::new(convert::from_storage(def, o)))
+                .map(|o| Arc::new(convert::from_storage(def, o).into_owned()))
                 .collect();
         }
         Ok(result)
@@ -273,7 +273,7 @@ impl Registry {
                 .map_err(store_err(def, &name))?
         };
         Ok(Written {
-            object: convert::from_storage(def, &stored),
+            object: convert::from_storage(def, &stored).into_owned(),
             warnings,
             created: true,
         })
@@ -304,17 +304,35 @@ impl Registry {
             if wanted_rv != 0 && wanted_rv != current_rv {
                 return Err(ApiError::stale(def.qualified_plural(), name.to_string()));
             }
-            let (decoded, warnings) = decode_body(def, desired, opts.validation)?;
+            let (decoded, warnings) = match sub {
+                // A binding changes two fields of the stored, already decoded pod.
+                Some(Subresource::Binding) => (desired, Vec::new()),
+                // A status write keeps the stored spec (merge_update): decoding the one sent
+                // would only cost time.
+                Some(Subresource::Status) => {
+                    let mut desired = desired;
+                    if let Some(m) = desired.as_object_mut() {
+                        m.remove("spec");
+                    }
+                    decode_body(def, desired, opts.validation)?
+                }
+                _ => decode_body(def, desired, opts.validation)?,
+            };
             let new = merge_update(def, &current, decoded, name, namespace, sub)?;
             // A binding sets only spec.nodeName and a condition, which pod update validation
             // forbids; kube's binding storage (`assignPod`) does not validate either.
-            if sub != Some(Subresource::Binding) {
-                validation::validate(def.kind, &new, Some(&current))
-                    .map_err(|e| qualify(e, def))?;
+            match sub {
+                Some(Subresource::Binding) => {}
+                Some(Subresource::Status) => {
+                    validation::validate_status_update(def.kind, &new, &current)
+                        .map_err(|e| qualify(e, def))?
+                }
+                _ => validation::validate(def.kind, &new, Some(&current))
+                    .map_err(|e| qualify(e, def))?,
             }
             if same_object(&new, &current) || opts.dry_run {
                 return Ok(Written {
-                    object: convert::from_storage(def, &new),
+                    object: convert::from_storage(def, &new).into_owned(),
                     warnings,
                     created: false,
                 });
@@ -338,7 +356,7 @@ impl Registry {
             match self.store.write(op).await {
                 Ok(stored) => {
                     return Ok(Written {
-                        object: convert::from_storage(def, &stored),
+                        object: convert::from_storage(def, &stored).into_owned(),
                         warnings,
                         created: false,
                     })
@@ -393,6 +411,39 @@ impl Registry {
         }
     }
 
+    /// Replaces an object's status, only while its uid is `uid` (a kubelet must not write the
+    /// status of a new pod that took its old pod's name). The same as a JSON patch `test` of
+    /// the uid and `add` of `/status` through the status subresource, without the patch engine:
+    /// kubelets write pod statuses more than anything else writes anything.
+    pub async fn set_status(
+        &self,
+        def: &ResourceDef,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        status: &Value,
+    ) -> Result<Written> {
+        let pre = Preconditions {
+            resource_version: None,
+            uid: Some(uid.to_string()),
+        };
+        let opts = WriteOptions::default();
+        self.update_with(
+            def,
+            namespace,
+            name,
+            Some(Subresource::Status),
+            &opts,
+            |current| {
+                check_preconditions(def, name, current, &pre)?;
+                let mut new = current.clone();
+                new["status"] = status.clone();
+                Ok(new)
+            },
+        )
+        .await
+    }
+
     /// DELETE one object, gracefully for bound pods and waiting for finalizers.
     pub async fn delete(
         &self,
@@ -420,7 +471,9 @@ impl Registry {
                     false,
                 ),
                 DeletePlan::Unchanged => {
-                    return Ok(Deleted::Pending(convert::from_storage(def, &current)))
+                    return Ok(Deleted::Pending(
+                        convert::from_storage(def, &current).into_owned(),
+                    ))
                 }
                 DeletePlan::Mark(object) => (
                     WriteOp::Update {
@@ -432,11 +485,13 @@ impl Registry {
                 ),
             };
             if opts.dry_run {
-                return Ok(Deleted::Gone(convert::from_storage(def, &current)));
+                return Ok(Deleted::Gone(
+                    convert::from_storage(def, &current).into_owned(),
+                ));
             }
             match self.store.write(op).await {
                 Ok(obj) => {
-                    let obj = convert::from_storage(def, &obj);
+                    let obj = convert::from_storage(def, &obj).into_owned();
                     return Ok(if pending {
                         Deleted::Pending(obj)
                     } else {
@@ -885,12 +940,30 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 /// Whether two versions of an object differ only in resourceVersion: an update that changes
 /// nothing is not written (kube-apiserver answers it without a new revision).
 fn same_object(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        meta::remove(&mut v, "resourceVersion");
-        v
+    // Compared field by field rather than on stripped copies: this runs on every update, and
+    // copying both objects cost more than the write itself.
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
     };
-    strip(a) == strip(b)
+    a.len() == b.len()
+        && a.iter().all(|(k, va)| {
+            let Some(vb) = b.get(k) else {
+                return false;
+            };
+            match (k.as_str(), va.as_object(), vb.as_object()) {
+                ("metadata", Some(ma), Some(mb)) => {
+                    let rest = |m: &'_ serde_json::Map<String, Value>| {
+                        m.len() - usize::from(m.contains_key("resourceVersion"))
+                    };
+                    rest(ma) == rest(mb)
+                        && ma
+                            .iter()
+                            .filter(|(f, _)| *f != "resourceVersion")
+                            .all(|(f, v)| mb.get(f) == Some(v))
+                }
+                _ => va == vb,
+            }
+        })
 }
 
 /// kube-apiserver deletes an object when an update leaves it with a deletionTimestamp, no
@@ -1117,6 +1190,25 @@ mod tests {
 
     fn opts() -> DeleteOptions {
         DeleteOptions::default()
+    }
+
+    #[test]
+    fn objects_differing_only_in_resource_version_are_the_same() {
+        let a = json!({"metadata": {"name": "p", "resourceVersion": "5"}, "spec": {"x": 1}});
+        let b = json!({"metadata": {"name": "p", "resourceVersion": "9"}, "spec": {"x": 1}});
+        let no_rv = json!({"metadata": {"name": "p"}, "spec": {"x": 1}});
+        assert!(same_object(&a, &b));
+        assert!(same_object(&a, &no_rv) && same_object(&no_rv, &a));
+        let other_spec =
+            json!({"metadata": {"name": "p", "resourceVersion": "5"}, "spec": {"x": 2}});
+        let other_meta =
+            json!({"metadata": {"name": "q", "resourceVersion": "5"}, "spec": {"x": 1}});
+        let more_meta = json!({"metadata": {"name": "p", "resourceVersion": "5", "labels": {}}, "spec": {"x": 1}});
+        let more_fields = json!({"metadata": {"name": "p"}, "spec": {"x": 1}, "status": {}});
+        for other in [other_spec, other_meta, more_meta, more_fields] {
+            assert!(!same_object(&a, &other), "{other}");
+            assert!(!same_object(&other, &a), "{other}");
+        }
     }
 
     #[test]

@@ -20,7 +20,6 @@ use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions}
 use crate::actors::controllers::informer::{self, Cache, SharedFilter, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType};
 use crate::api::meta;
-use crate::api::patch::PatchType;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
 use crate::runtime::Runtime;
@@ -29,7 +28,7 @@ use actix::prelude::*;
 use jiff::{SignedDuration, Timestamp};
 use node::{Health, NodeSpec};
 use pod::{Action, PodState, PodView, Stage};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -518,21 +517,11 @@ impl Kubelet {
     /// Writes a pod's status through `pods/status`, only to the pod with this uid.
     fn write_status(&self, key: Key, uid: &str, status: Value, ctx: &mut Context<Self>) {
         let registry = self.registry.clone();
-        let patch = json!([
-            {"op": "test", "path": "/metadata/uid", "value": uid},
-            {"op": "add", "path": "/status", "value": status},
-        ]);
+        let uid = uid.to_string();
         let addr = ctx.address();
         actix_rt::spawn(async move {
             let result = registry
-                .patch(
-                    storage_def(Kind::Pod),
-                    &key.0,
-                    &key.1,
-                    Some(Subresource::Status),
-                    (PatchType::Json, patch),
-                    &WriteOptions::default(),
-                )
+                .set_status(storage_def(Kind::Pod), &key.0, &key.1, &uid, &status)
                 .await
                 .map(|w| meta::resource_version(&w.object));
             addr.do_send(StatusWritten { key, result });
@@ -546,20 +535,8 @@ impl Kubelet {
         let addr = ctx.address();
         actix_rt::spawn(async move {
             let def = storage_def(Kind::Pod);
-            let patch = json!([
-                {"op": "test", "path": "/metadata/uid", "value": uid},
-                {"op": "add", "path": "/status", "value": status},
-            ]);
-            let opts = WriteOptions::default();
             let written = registry
-                .patch(
-                    def,
-                    &key.0,
-                    &key.1,
-                    Some(Subresource::Status),
-                    (PatchType::Json, patch),
-                    &opts,
-                )
+                .set_status(def, &key.0, &key.1, &uid, &status)
                 .await;
             let result = match written {
                 Ok(_) => {

@@ -202,6 +202,7 @@ impl SchedulerCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::scheduler::info::OwnerId;
     use crate::actors::scheduler::testing::{node, pod};
 
     #[test]
@@ -213,7 +214,7 @@ mod tests {
         let n = c.node("n1").unwrap();
         assert_eq!((n.requested.milli_cpu, n.pod_count), (1000, 1));
         assert_eq!(n.used_ports.len(), 1);
-        assert_eq!(n.owner_counts.get("rs"), Some(&1));
+        assert_eq!(n.owner_counts.get(&OwnerId::of("rs")), Some(&1));
         assert!(c.is_assumed(&p.key));
         c.forget(&p.key);
         let n = c.node("n1").unwrap();

@@ -192,8 +192,8 @@ pub struct PodInfo {
     /// Preferred node affinity terms with their weights.
     pub preferred_terms: Vec<(i64, SelectorTerm)>,
     pub tolerations: Vec<Toleration>,
-    /// The uid of the controller owning the pod, for spreading.
-    pub owner: Option<String>,
+    /// The controller owning the pod, for spreading.
+    pub owner: Option<OwnerId>,
     /// `spec.preemptionPolicy: Never`.
     pub never_preempts: bool,
 }
@@ -240,9 +240,27 @@ impl PodInfo {
                     effect: text(t, "effect"),
                 })
                 .collect(),
-            owner: meta::controller_uid(pod).map(str::to_string),
+            owner: meta::controller_uid(pod).map(OwnerId::of),
             never_preempts: meta::str_at(pod, &["spec", "preemptionPolicy"]) == "Never",
         }
+    }
+}
+
+/// A controller uid reduced to 64 bits. Spreading looks up the pod's controller on every
+/// candidate node; comparing uids (36 bytes with long common prefixes) was most of the cost of
+/// scoring. Two controllers colliding (about 1 in 2^64 per pair) would only share a spread
+/// count, never change what fits where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OwnerId(u64);
+
+impl OwnerId {
+    /// The id of a controller uid (`DefaultHasher::new` has fixed keys: the same uid always
+    /// gives the same id within a build).
+    pub fn of(uid: &str) -> OwnerId {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        uid.hash(&mut h);
+        OwnerId(h.finish())
     }
 }
 
@@ -265,8 +283,8 @@ pub struct NodeInfo {
     /// How many pods are on the node.
     pub pod_count: i64,
     pub used_ports: Vec<HostPort>,
-    /// Pods on the node per controller uid.
-    pub owner_counts: BTreeMap<String, i64>,
+    /// Pods on the node per controller.
+    pub owner_counts: BTreeMap<OwnerId, i64>,
 }
 
 impl NodeInfo {
@@ -326,7 +344,7 @@ impl NodeInfo {
         self.pod_count += 1;
         self.used_ports.extend(pod.host_ports.iter().cloned());
         if let Some(owner) = &pod.owner {
-            *self.owner_counts.entry(owner.clone()).or_default() += 1;
+            *self.owner_counts.entry(*owner).or_default() += 1;
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::resources::{Kind, ResourceDef};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 /// Converts an object sent to `def`'s version into the storage version.
 pub fn to_storage(def: &ResourceDef, mut obj: Value) -> Value {
@@ -19,12 +20,13 @@ pub fn to_storage(def: &ResourceDef, mut obj: Value) -> Value {
 }
 
 /// Converts a stored object into `def`'s version.
-pub fn from_storage(def: &ResourceDef, obj: &Value) -> Value {
-    let mut out = obj.clone();
+pub fn from_storage<'a>(def: &ResourceDef, obj: &'a Value) -> Cow<'a, Value> {
     if !def.storage && def.kind == Kind::HorizontalPodAutoscaler {
+        let mut out = obj.clone();
         hpa_v2_to_v1(&mut out);
+        return Cow::Owned(out);
     }
-    out
+    Cow::Borrowed(obj)
 }
 
 fn hpa_v1_to_v2(obj: &mut Value) {
@@ -104,6 +106,6 @@ mod tests {
             stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
             50
         );
-        assert_eq!(from_storage(v1, &stored), obj);
+        assert_eq!(from_storage(v1, &stored).into_owned(), obj);
     }
 }

@@ -42,6 +42,7 @@ use k8s_openapi::api::{coordination::v1 as coordination_v1, core::v1 as core_v1}
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::api::status::ApiError;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A decoded object and what decoding dropped.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +161,29 @@ pub fn validate(kind: Kind, obj: &Value, old: Option<&Value>) -> Result<(), ApiE
         Kind::Job | Kind::CronJob => batch::validate(kind, obj, old)?,
         Kind::HorizontalPodAutoscaler => autoscaling::validate(obj, old)?,
     };
+    field::to_result(kind, meta::name(obj), errs)
+}
+
+/// Validates a write to an object's `status` subresource. A pod's status update is checked as
+/// kube's `ValidatePodStatusUpdate` does it: the metadata update only (the spec is the old one,
+/// already valid, and the status fields it checks tutti does not validate yet). This is the
+/// kubelet's hot path: typing the whole pod twice cost more than the write. Other kinds get
+/// their full update validation.
+pub fn validate_status_update(kind: Kind, obj: &Value, old: &Value) -> Result<(), ApiError> {
+    if kind != Kind::Pod {
+        return validate(kind, obj, Some(old));
+    }
+    let metadata = |o: &Value| -> Result<ObjectMeta, ApiError> {
+        let m = o.get("metadata").cloned().unwrap_or(Value::Null);
+        decode::to_typed::<ObjectMeta>(&m, "ObjectMeta")
+            .map(|t| t.value)
+            .map_err(|e| ApiError::BadRequest(e.message().to_string()))
+    };
+    let errs = object_meta::validate_object_meta_update(
+        &metadata(obj)?,
+        &metadata(old)?,
+        &field::Path::new("metadata"),
+    );
     field::to_result(kind, meta::name(obj), errs)
 }
 

@@ -1335,3 +1335,29 @@ fn a_stored_object_decodes_to_itself() {
         assert_eq!(again.object, stored, "{kind:?}");
     }
 }
+
+#[test]
+fn a_pod_status_update_checks_the_metadata_update_only() {
+    let old = create(
+        Kind::Pod,
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .expect("valid pod");
+    let mut running = old.clone();
+    running["status"] = json!({"phase": "Running", "podIP": "10.0.0.2"});
+    assert!(validate_status_update(Kind::Pod, &running, &old).is_ok());
+
+    let mut renamed = running.clone();
+    renamed["metadata"]["uid"] = json!("another-uid");
+    renamed["metadata"]["labels"] = json!({"bad key!": "v"});
+    let causes = causes(validate_status_update(Kind::Pod, &renamed, &old).unwrap_err());
+    assert!(
+        causes.iter().any(|c| c.starts_with("metadata.uid")),
+        "{causes:?}"
+    );
+    assert!(
+        causes.iter().any(|c| c.starts_with("metadata.labels")),
+        "{causes:?}"
+    );
+}
