@@ -63,6 +63,16 @@ where
                 return;
             }
         }
+        // The end of the initial list: a cache that has seen it holds every object of the
+        // kind (client-go's HasSynced). Controllers that create objects from counts wait for
+        // it, or a restart would make them act on half a list.
+        let synced = Watched {
+            kind,
+            item: WatchItem::Bookmark(start.revision),
+        };
+        if addr.send(synced).await.is_err() {
+            return;
+        }
         while let Some(item) = rx.recv().await {
             if addr.send(Watched { kind, item }).await.is_err() {
                 return;
@@ -85,12 +95,15 @@ impl Drop for Unwatch {
 #[derive(Default)]
 pub struct Cache {
     objects: HashMap<Kind, BTreeMap<(String, String), Arc<Value>>>,
+    /// Kinds whose initial list has been seen whole.
+    synced: std::collections::HashSet<Kind>,
 }
 
 impl Cache {
     /// Records a watch item; returns the object it was about (None for bookmarks).
     pub fn apply(&mut self, w: &Watched) -> Option<Arc<Value>> {
         let WatchItem::Event(kind, obj) = &w.item else {
+            self.synced.insert(w.kind);
             return None;
         };
         let key = (
@@ -135,6 +148,12 @@ impl Cache {
     /// Forgets everything of a kind (before a fresh watch refills it).
     pub fn clear(&mut self, kind: Kind) {
         self.objects.remove(&kind);
+        self.synced.remove(&kind);
+    }
+
+    /// Whether the initial list of every one of `kinds` has been seen whole.
+    pub fn synced(&self, kinds: &[Kind]) -> bool {
+        kinds.iter().all(|k| self.synced.contains(k))
     }
 
     /// One object.
@@ -173,6 +192,20 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_is_synced_once_its_initial_list_ended_until_the_cache_is_cleared() {
+        let mut cache = Cache::default();
+        assert!(!cache.synced(&[Kind::Pod]));
+        cache.apply(&Watched {
+            kind: Kind::Pod,
+            item: WatchItem::Bookmark(7),
+        });
+        assert!(cache.synced(&[Kind::Pod]));
+        assert!(!cache.synced(&[Kind::Pod, Kind::ReplicaSet]));
+        cache.clear(Kind::Pod);
+        assert!(!cache.synced(&[Kind::Pod]));
+    }
     use serde_json::json;
 
     fn event(kind: EventType, obj: Value) -> Watched {

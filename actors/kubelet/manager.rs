@@ -1,7 +1,9 @@
-//! The SimNode manager: runs one simulated kubelet per Node labelled
-//! `tutti.io/simulated=true`. `tutti up --nodes N` starts the first ones; a Node created
-//! through the API (`tutti node add`) gets a kubelet that takes it over, with the capacity its
-//! `sim.tutti.io/{cpu,memory,pods}` annotations ask for; a deleted Node's kubelet stops.
+//! The node manager: runs the kubelets of this process, one per Node, simulated or on the
+//! Docker Engine. `tutti up --nodes N [--docker-nodes D]` starts the first ones; a Node
+//! labelled `tutti.io/simulated=true` created through the API (`tutti node add`) gets a
+//! simulated kubelet that takes it over, with the capacity its `sim.tutti.io/{cpu,memory,pods}`
+//! annotations ask for; a deleted Node's kubelet stops. Docker nodes (labelled
+//! `tutti.io/simulated=false`) come only from the command line.
 
 use super::node::{NodeSpec, SIMULATED_LABEL};
 use super::{Kubelet, KubeletConfig, Shutdown};
@@ -9,7 +11,9 @@ use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::informer::{self, SharedFilter, WatchEnded, Watched};
 use crate::api::meta;
 use crate::api::resources::Kind;
+use crate::runtime::docker::DockerRuntime;
 use crate::runtime::sim::{SimConfig, SimRuntime};
+use crate::runtime::Runtime;
 use crate::store::state::WatchItem;
 use crate::store::EventType;
 use actix::prelude::*;
@@ -51,6 +55,11 @@ pub fn is_simulated(node: &Value) -> bool {
     meta::labels(node).get(SIMULATED_LABEL).map(String::as_str) == Some("true")
 }
 
+/// Whether a Node is run by a kubelet of this process (simulated or Docker).
+pub fn is_local(node: &Value) -> bool {
+    meta::labels(node).contains_key(SIMULATED_LABEL)
+}
+
 /// The manager actor.
 pub struct SimNodes {
     registry: Registry,
@@ -60,6 +69,8 @@ pub struct SimNodes {
     initial: Vec<NodeSpec>,
     kubelets: HashMap<String, Addr<Kubelet>>,
     next_index: u32,
+    /// Where Docker nodes keep their pods' volumes.
+    data_dir: std::path::PathBuf,
 }
 
 impl SimNodes {
@@ -79,14 +90,24 @@ impl SimNodes {
             initial,
             kubelets: HashMap::new(),
             next_index,
+            data_dir: std::env::temp_dir().join("tutti"),
         }
     }
 
-    fn start_kubelet(&mut self, spec: NodeSpec) {
+    /// Keeps Docker nodes' pod volumes under `dir` (by default under the temp dir).
+    pub fn with_data_dir(mut self, dir: std::path::PathBuf) -> SimNodes {
+        self.data_dir = dir;
+        self
+    }
+
+    fn start_kubelet(&mut self, spec: NodeSpec, ctx: &mut Context<Self>) {
         let name = spec.name.clone();
         let seed = u64::from(spec.index);
         let mut config = self.template.clone();
         config.node = spec;
+        if config.node.docker {
+            return self.start_docker_kubelet(config, ctx);
+        }
         let runtime = Box::new(SimRuntime::new(self.sim.clone(), seed));
         let kubelet = Kubelet::new(config, self.registry.clone(), runtime)
             .fed()
@@ -94,9 +115,34 @@ impl SimNodes {
         self.kubelets.insert(name, kubelet);
     }
 
+    /// Connects to the engine first; a node whose engine does not answer is never registered
+    /// (and says so).
+    fn start_docker_kubelet(&mut self, mut config: KubeletConfig, ctx: &mut Context<Self>) {
+        let name = config.node.name.clone();
+        let dir = self.data_dir.join("docker").join(&name);
+        // The scope label of its containers: the same whatever the working directory.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        let connect = DockerRuntime::connect(name.clone(), dir);
+        ctx.spawn(connect.into_actor(self).map(move |connected, act, _| {
+            let runtime = match connected {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!(node = %name, error = %e, "the Docker node cannot start");
+                    eprintln!("node {name}: {e}");
+                    return;
+                }
+            };
+            config.node.runtime_version = runtime.version().to_string();
+            let kubelet = Kubelet::new(config, act.registry.clone(), Box::new(runtime))
+                .fed()
+                .start();
+            act.kubelets.insert(name, kubelet);
+        }));
+    }
+
     fn filter(kind: Kind) -> SharedFilter {
         match kind {
-            Kind::Node => Arc::new(is_simulated),
+            Kind::Node => Arc::new(is_local),
             _ => Arc::new(|pod: &Value| !meta::str_at(pod, &["spec", "nodeName"]).is_empty()),
         }
     }
@@ -118,7 +164,7 @@ impl Actor for SimNodes {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         for spec in std::mem::take(&mut self.initial) {
-            self.start_kubelet(spec);
+            self.start_kubelet(spec, ctx);
         }
         // One watch of each kind for every simulated node: the store evaluates each watcher's
         // filter on every write, so a watch per kubelet would cost O(nodes) per write.
@@ -130,7 +176,7 @@ impl Actor for SimNodes {
 
 impl Handler<Watched> for SimNodes {
     type Result = ();
-    fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
         if msg.kind == Kind::Pod {
             return self.route_pod(msg);
         }
@@ -145,12 +191,12 @@ impl Handler<Watched> for SimNodes {
                 }
                 return;
             }
-            _ if !self.kubelets.contains_key(&name) => {
+            _ if !self.kubelets.contains_key(&name) && is_simulated(node) => {
                 let index = self.next_index;
                 self.next_index += 1;
                 let spec = spec_for(node, &self.template.node, index);
                 tracing::info!(node = %name, "starting a simulated kubelet");
-                self.start_kubelet(spec);
+                self.start_kubelet(spec, ctx);
             }
             _ => {}
         }

@@ -57,6 +57,11 @@ struct StatusWritten {
 #[rtype(result = "()")]
 struct DeleteFailed(Key);
 
+/// The runtime saw the containers of the pod with this uid change on their own.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct RuntimeChanged(String);
+
 /// Stop this kubelet (its Node was deleted, or the cluster stops).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -448,6 +453,8 @@ impl Kubelet {
             .unwrap_or(false);
         let pod_ip = if host_network {
             Some(host_ip.clone())
+        } else if self.runtime.assigns_pod_ips() {
+            self.runtime.pod_ip(&view.uid)
         } else {
             entry.ip.map(|ip| ip.to_string())
         };
@@ -487,13 +494,21 @@ impl Kubelet {
             .pointer("/spec/hostNetwork")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let ip = if host_network {
+        let ip = if host_network || self.runtime.assigns_pod_ips() {
             None
         } else {
             self.ips.take(self.pod_cidr_base, wanted)
         };
         // Containers a previous kubelet process left running go on running.
-        if state.stage != Stage::Finished {
+        if state.stage != Stage::Finished && self.runtime.outlives_kubelet() {
+            if view.deleting.is_none() {
+                for (index, c) in view.main.iter().enumerate() {
+                    if self.runtime.adopt(pod, &c.name, now) {
+                        state.adopted(view, pod, index);
+                    }
+                }
+            }
+        } else if state.stage != Stage::Finished {
             for (index, started_at) in PodState::adoptable(view, pod) {
                 if self.runtime.adopt(pod, &view.main[index].name, started_at) {
                     state.adopted(view, pod, index);
@@ -634,11 +649,31 @@ impl Actor for Kubelet {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        let addr = ctx.address();
+        self.runtime
+            .set_waker(std::sync::Arc::new(move |uid: &str| {
+                addr.do_send(RuntimeChanged(uid.to_string()))
+            }));
         self.register(ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         tracing::info!(node = %self.name(), "kubelet stopped");
+    }
+}
+
+impl Handler<RuntimeChanged> for Kubelet {
+    type Result = ();
+    fn handle(&mut self, msg: RuntimeChanged, ctx: &mut Context<Self>) {
+        let key = self
+            .pods
+            .iter()
+            .find(|(_, e)| *e.state.uid == msg.0)
+            .map(|(k, _)| k.clone());
+        if let Some(key) = key {
+            self.dirty.insert(key);
+            self.queue_sync(ctx);
+        }
     }
 }
 
@@ -765,7 +800,19 @@ impl Handler<StatusWritten> for Kubelet {
             return;
         };
         match msg.result {
-            Ok(rv) => entry.awaiting_rv = rv,
+            Ok(rv) => {
+                entry.awaiting_rv = rv;
+                // The watch may have brought the written pod before this reply: the syncs it
+                // triggered skipped their writes, and changes since then are still unwritten.
+                let cached = self
+                    .cache
+                    .get(Kind::Pod, &msg.key.0, &msg.key.1)
+                    .map_or(0, |p| meta::resource_version(p));
+                if cached >= rv {
+                    self.dirty.insert(msg.key);
+                    self.queue_sync(ctx);
+                }
+            }
             Err(e) => {
                 entry.awaiting_rv = 0;
                 if !matches!(e, ApiError::NotFound { .. }) {

@@ -29,6 +29,8 @@ pub struct NodeSpec {
     pub ephemeral_storage: String,
     /// `containerRuntimeVersion`.
     pub runtime_version: String,
+    /// Runs its pods on the Docker Engine instead of simulating them.
+    pub docker: bool,
 }
 
 impl NodeSpec {
@@ -42,6 +44,7 @@ impl NodeSpec {
             pods: 110,
             ephemeral_storage: "100Gi".into(),
             runtime_version: crate::runtime::sim::VERSION.into(),
+            docker: false,
         }
     }
 
@@ -107,8 +110,15 @@ pub fn node_object(
         ("kubernetes.io/arch", architecture()),
         ("beta.kubernetes.io/os", "linux"),
         ("beta.kubernetes.io/arch", architecture()),
-        ("node.kubernetes.io/instance-type", "tutti-sim"),
-        (SIMULATED_LABEL, "true"),
+        (
+            "node.kubernetes.io/instance-type",
+            if spec.docker {
+                "tutti-docker"
+            } else {
+                "tutti-sim"
+            },
+        ),
+        (SIMULATED_LABEL, if spec.docker { "false" } else { "true" }),
     ] {
         node["metadata"]["labels"][k] = json!(v);
     }
@@ -157,7 +167,7 @@ pub fn node_status(spec: &NodeSpec, old: &Value, health: Health, now: Timestamp)
             "systemUUID": id,
             "bootID": id,
             "kernelVersion": "6.8.0-tutti",
-            "osImage": "tutti simulated node",
+            "osImage": if spec.docker { "tutti Docker node" } else { "tutti simulated node" },
             "containerRuntimeVersion": spec.runtime_version,
             "kubeletVersion": KUBELET_VERSION,
             "operatingSystem": "linux",

@@ -253,8 +253,12 @@ fn container_status(
             true,
         ),
         (_, Some(ContainerState::Terminated(t))) => (terminated(t), false),
-        (_, Some(ContainerState::Waiting { reason })) => {
-            (json!({"waiting": {"reason": reason}}), false)
+        (_, Some(ContainerState::Waiting { reason, message })) => {
+            let mut waiting = json!({"reason": reason});
+            if let Some(m) = message {
+                waiting["message"] = json!(m);
+            }
+            (json!({"waiting": waiting}), false)
         }
         (_, None) => (json!({"waiting": {"reason": waiting_reason}}), false),
     };

@@ -35,6 +35,11 @@ pub struct NodeArgs {
     #[arg(long, default_value_t = 110)]
     pub node_pods: u32,
 
+    /// How many of the nodes run real containers on the local Docker Engine (the last ones:
+    /// `--nodes 3 --docker-nodes 1` makes node-3 a Docker node).
+    #[arg(long, default_value_t = 0)]
+    pub docker_nodes: u32,
+
     /// Print a live summary (nodes ready, pods by phase), redrawn every second.
     #[arg(long)]
     pub watch: bool,
@@ -72,6 +77,7 @@ impl Default for NodeArgs {
             node_cpu: "4".into(),
             node_memory: "8Gi".into(),
             node_pods: 110,
+            docker_nodes: 0,
             watch: false,
             sim_start_latency: std::time::Duration::ZERO,
             sim_job_run_time: std::time::Duration::from_secs(1),
@@ -150,23 +156,32 @@ pub enum PodCommand {
 /// Kubelets renew their Lease every `lease_renew`: a quarter of the node monitor grace period
 /// at most, as kubelet's 10 s is to the default 40 s, so shortening the grace period (tests,
 /// demos) does not make healthy nodes look silent.
-pub fn start_nodes(registry: &Registry, args: &NodeArgs, lease_renew: std::time::Duration) {
+pub fn start_nodes(
+    registry: &Registry,
+    args: &NodeArgs,
+    lease_renew: std::time::Duration,
+    data_dir: &std::path::Path,
+) {
     let template = NodeSpec {
         cpu: args.node_cpu.clone(),
         memory: args.node_memory.clone(),
         pods: args.node_pods,
         ..NodeSpec::new("", 0)
     };
+    let first_docker = args.nodes.saturating_sub(args.docker_nodes) + 1;
     let initial = (1..=args.nodes)
         .map(|i| NodeSpec {
             name: format!("node-{i}"),
             index: i,
+            docker: i >= first_docker,
             ..template.clone()
         })
         .collect();
     let mut kubelet = KubeletConfig::new(template);
     kubelet.lease_renew = kubelet.lease_renew.min(lease_renew);
-    SimNodes::new(registry.clone(), kubelet, args.sim_config(), initial).start();
+    SimNodes::new(registry.clone(), kubelet, args.sim_config(), initial)
+        .with_data_dir(data_dir.to_path_buf())
+        .start();
 }
 
 /// Redraws a one-line summary of the cluster every second, read through its API as any

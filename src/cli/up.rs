@@ -43,6 +43,13 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         .context("cannot set up the cluster's certificates")?;
     let tls = secrets.server_config()?;
 
+    if args.nodes.docker_nodes > args.nodes.nodes {
+        anyhow::bail!(
+            "--docker-nodes ({}) cannot exceed --nodes ({})",
+            args.nodes.docker_nodes,
+            args.nodes.nodes
+        );
+    }
     let db_path = data_dir.join("store.redb");
     let backend = RedbBackend::open(&db_path).map_err(|e| {
         anyhow::anyhow!(
@@ -72,6 +79,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
             &registry,
             &args.nodes,
             controller_config.node_monitor_grace_period / 4,
+            &data_dir,
         );
         crate::actors::scheduler::Scheduler::new(registry.clone()).start();
     }

@@ -13,12 +13,18 @@
 //! # Layout
 //! - [`sim`]: [`sim::SimRuntime`], in-memory containers whose behaviour is configured globally
 //!   and per pod through annotations.
+//! - [`docker`]: [`docker::DockerRuntime`], pods as containers on the Docker Engine.
 
+pub mod docker;
 pub mod sim;
 
 use jiff::Timestamp;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Called by a runtime with a pod's uid when that pod's containers changed on their own.
+pub type Waker = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Why a runtime refused a request.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +40,12 @@ pub enum RuntimeError {
 /// The state of the latest instance of a container, as CRI reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContainerState {
-    /// Being created (`ContainerCreating`) or otherwise not running yet.
-    Waiting { reason: &'static str },
+    /// Being created (`ContainerCreating`) or otherwise not running yet (`ErrImagePull`...),
+    /// with the runtime's explanation when it has one.
+    Waiting {
+        reason: &'static str,
+        message: Option<String>,
+    },
     /// Running since `started_at`.
     Running { started_at: Timestamp },
     /// Exited.
@@ -125,5 +135,35 @@ pub trait Runtime {
     fn adopt(&mut self, pod: &Value, container: &str, started_at: Timestamp) -> bool {
         let _ = (pod, container, started_at);
         false
+    }
+
+    /// Whether containers outlive the kubelet (Docker): then what the runtime finds running is
+    /// adopted whatever the stored status says (the kubelet may have died before writing it).
+    fn outlives_kubelet(&self) -> bool {
+        false
+    }
+
+    /// Whether pod IPs come from the runtime ([`Runtime::pod_ip`]) rather than the kubelet's
+    /// own range.
+    fn assigns_pod_ips(&self) -> bool {
+        false
+    }
+
+    /// The pod's IP, for runtimes that assign them.
+    fn pod_ip(&self, pod_uid: &str) -> Option<String> {
+        let _ = pod_uid;
+        None
+    }
+
+    /// Gives the runtime a way to wake the kubelet for a pod whose containers changed on
+    /// their own (a runtime whose `next_change` cannot tell).
+    fn set_waker(&mut self, waker: Waker) {
+        let _ = waker;
+    }
+
+    /// The uids of every pod the runtime holds containers for (the kubelet removes those of
+    /// pods it no longer has).
+    fn known_pods(&self) -> Vec<String> {
+        Vec::new()
     }
 }

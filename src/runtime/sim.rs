@@ -155,6 +155,7 @@ impl SimContainer {
             }),
             _ if now < self.started => ContainerState::Waiting {
                 reason: "ContainerCreating",
+                message: None,
             },
             _ => ContainerState::Running {
                 started_at: self.started,
@@ -504,7 +505,8 @@ mod tests {
         assert_eq!(
             state(&rt, 1),
             ContainerState::Waiting {
-                reason: "ContainerCreating"
+                reason: "ContainerCreating",
+                message: None,
             }
         );
         assert_eq!(rt.next_change("u1", t(1)), Some(t(2)));

@@ -142,6 +142,11 @@ impl ReplicaSetController {
             None => (String::new(), key.clone()),
         };
         let (ns, name) = (ns.as_str(), name.as_str());
+        if !self.cache.synced(&INFORMED) {
+            // Counting pods from half a list would create or delete too many; the end of the
+            // lists enqueues every ReplicaSet again.
+            return;
+        }
         let Some(rs) = self.cache.get(Kind::ReplicaSet, ns, name).cloned() else {
             self.expectations.forget(&key);
             return;
@@ -181,6 +186,9 @@ impl ReplicaSetController {
     }
 }
 
+/// The kinds this controller watches, whose caches must be whole before it acts.
+const INFORMED: [Kind; 2] = [Kind::ReplicaSet, Kind::Pod];
+
 impl Actor for ReplicaSetController {
     type Context = Context<Self>;
 
@@ -194,6 +202,18 @@ impl Handler<Watched> for ReplicaSetController {
     type Result = ();
     fn handle(&mut self, w: Watched, ctx: &mut Context<Self>) {
         let WatchItem::Event(kind, obj) = &w.item else {
+            // The end of a kind's initial list: once both are whole, look at every ReplicaSet.
+            self.cache.apply(&w);
+            if self.cache.synced(&INFORMED) {
+                let keys: Vec<String> = self
+                    .cache
+                    .list(Kind::ReplicaSet, "")
+                    .map(|rs| format!("{}/{}", meta::namespace(rs), meta::name(rs)))
+                    .collect();
+                for key in keys {
+                    self.enqueue(key, ctx);
+                }
+            }
             return;
         };
         let old = self

@@ -1,0 +1,371 @@
+//! Real containers (issue 4): a cluster with one Docker-backed node runs pods on the local
+//! Docker Engine. Each test builds the busybox test image first (from Debian's busybox-static,
+//! which `.ci/run` installs); when `docker info` fails, each test prints a loud SKIPPED line.
+
+mod common;
+
+use common::{write_file, Cluster};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const IMAGE: &str = "tutti-test/busybox:1";
+
+/// Whether the engine answers; prints the SKIPPED line for `test` when it does not.
+fn docker_or_skip(test: &str) -> bool {
+    let up = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !up {
+        eprintln!(
+            "\n*** SKIPPED {test}: the Docker Engine does not answer (`docker info` failed) ***\n"
+        );
+    }
+    up
+}
+
+/// Builds the test image (FROM scratch, static busybox, its applets linked in /bin) unless
+/// it exists. Idempotent: the tag is fixed.
+fn ensure_image() {
+    let present = Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return;
+    }
+    let busybox = std::path::Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "the Docker tests need Debian's busybox-static (/bin/busybox); .ci/run installs it"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(busybox, dir.path().join("busybox")).expect("copy busybox");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\n\
+         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
+    )
+    .expect("write Dockerfile");
+    let out = Command::new("docker")
+        .args(["build", "-q", "-t", IMAGE])
+        .arg(dir.path())
+        .output()
+        .expect("run docker build");
+    assert!(
+        out.status.success(),
+        "docker build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A cluster with `node-1` simulated and `node-2` on Docker; its containers are removed when
+/// the test ends, whatever happens.
+struct DockerCluster {
+    cluster: Cluster,
+}
+
+impl DockerCluster {
+    fn start() -> DockerCluster {
+        ensure_image();
+        let cluster = Cluster::start_with(&["--nodes", "2", "--docker-nodes", "1"]);
+        DockerCluster { cluster }
+    }
+
+    /// The label value every container of the Docker node carries.
+    fn scope(&self) -> String {
+        self.cluster
+            .data_dir()
+            .join("docker")
+            .join("node-2")
+            .display()
+            .to_string()
+    }
+
+    /// Every container of this cluster's Docker node (running or not): `id name`.
+    fn containers(&self) -> Vec<String> {
+        let out = Command::new("docker")
+            .args(["ps", "-a", "--format", "{{.ID}} {{.Names}}", "--filter"])
+            .arg(format!("label=io.tutti.scope={}", self.scope()))
+            .output()
+            .expect("docker ps");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for DockerCluster {
+    fn drop(&mut self) {
+        self.cluster.kill9();
+        let ids: Vec<String> = self
+            .containers()
+            .iter()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f"])
+                .args(&ids)
+                .output();
+        }
+    }
+}
+
+/// GET `path` from `ip:port`, with a deadline; the body, or why not.
+fn http_get(ip: &str, port: u16, path: &str) -> Result<String, String> {
+    let addr = format!("{ip}:{port}");
+    let sock = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&sock, Duration::from_secs(2))
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    match response.split_once("\r\n\r\n") {
+        Some((head, body)) if head.contains(" 200 ") => Ok(body.to_string()),
+        _ => Err(format!("unexpected response: {response}")),
+    }
+}
+
+/// Retries `f` until it succeeds or the deadline passes (then panics with the last error).
+fn eventually<T>(what: &str, deadline: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let until = Instant::now() + deadline;
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e) if Instant::now() >= until => panic!("{what}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+const WEB: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 2
+      nodeSelector:
+        kubernetes.io/hostname: node-2
+      initContainers:
+      - name: init
+        image: tutti-test/busybox:1
+        command: ["sh", "-c", "echo hello-from-$POD > /www/index.html"]
+        env:
+        - name: POD
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        volumeMounts:
+        - {name: www, mountPath: /www}
+      containers:
+      - name: httpd
+        image: tutti-test/busybox:1
+        command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+        ports:
+        - containerPort: 8080
+        resources:
+          limits: {cpu: 250m, memory: 32Mi}
+        volumeMounts:
+        - {name: www, mountPath: /www}
+      - name: peer
+        image: tutti-test/busybox:1
+        command: ["sh", "-c", "until wget -qO /www/peer.html http://localhost:8080/; do sleep 0.2; done; exec sleep 3600"]
+        volumeMounts:
+        - {name: www, mountPath: /www}
+      volumes:
+      - name: www
+        emptyDir: {}
+"#;
+
+/// Pod name and IP of every pod labelled app=web.
+fn web_pods(c: &Cluster) -> Vec<(String, String)> {
+    let out = c.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{\"\\n\"}{end}",
+    ]);
+    out.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, ip)| (n.to_string(), ip.to_string()))
+        .collect()
+}
+
+/// Waits until every app=web pod is Ready.
+fn wait_web_ready(c: &Cluster) {
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod",
+        "-l",
+        "app=web",
+        "--timeout=90s",
+    ]);
+}
+
+fn deploy_web(c: &Cluster) -> Vec<(String, String)> {
+    let file = write_file(c, "web.yaml", WEB);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    wait_web_ready(c);
+    let pods = web_pods(c);
+    assert_eq!(pods.len(), 3, "{pods:?}");
+    pods
+}
+
+#[test]
+fn a_deployment_runs_real_containers_reachable_on_their_pod_ips() {
+    if !docker_or_skip("a_deployment_runs_real_containers_reachable_on_their_pod_ips") {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    let pods = deploy_web(c);
+    let mut ips: Vec<&str> = pods.iter().map(|(_, ip)| ip.as_str()).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 3, "each pod has its own IP: {pods:?}");
+    for (name, ip) in &pods {
+        // The init container wrote the page into the emptyDir the app container serves.
+        let body = eventually("the pod answers", Duration::from_secs(30), || {
+            http_get(ip, 8080, "/")
+        });
+        assert_eq!(body.trim(), format!("hello-from-{name}"));
+        // The peer container fetched it over localhost: the pod's containers share a network.
+        let peer = eventually(
+            "the peer fetched over localhost",
+            Duration::from_secs(30),
+            || http_get(ip, 8080, "/peer.html"),
+        );
+        assert_eq!(peer.trim(), format!("hello-from-{name}"));
+    }
+    // Resources became engine limits, and every container names its pod.
+    let (name, _) = &pods[0];
+    let line = dc
+        .containers()
+        .into_iter()
+        .find(|l| l.contains(&format!("k8s_httpd_{name}_default_")))
+        .expect("the httpd container of the pod");
+    let id = line.split_whitespace().next().expect("an id");
+    let inspect = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}} {{index .Config.Labels \"io.tutti.pod.name\"}}",
+            id,
+        ])
+        .output()
+        .expect("docker inspect");
+    assert_eq!(
+        String::from_utf8_lossy(&inspect.stdout).trim(),
+        format!("{} 25000 {name}", 32 << 20)
+    );
+
+    // Deleting the deployment removes every container of its pods.
+    c.ok(&["delete", "deployment", "web", "--grace-period=1"]);
+    eventually("containers removed", Duration::from_secs(60), || {
+        match dc.containers().len() {
+            0 => Ok(()),
+            n => Err(format!("{n} containers left: {:?}", dc.containers())),
+        }
+    });
+}
+
+#[test]
+fn a_restarted_tutti_adopts_its_containers_without_duplicates() {
+    if !docker_or_skip("a_restarted_tutti_adopts_its_containers_without_duplicates") {
+        return;
+    }
+    let mut dc = DockerCluster::start();
+    let pods = deploy_web(&dc.cluster);
+    let mut before = dc.containers();
+    before.sort();
+    // 3 pods × (sandbox + init + 2 containers).
+    assert_eq!(before.len(), 12, "{before:?}");
+
+    dc.cluster.kill9();
+    dc.cluster.relaunch();
+    let c = &dc.cluster;
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "node/node-2",
+        "--timeout=60s",
+    ]);
+    // The same pods, on the same IPs, served by the same containers.
+    wait_web_ready(c);
+    let mut after_pods = web_pods(c);
+    let mut before_pods = pods.clone();
+    after_pods.sort();
+    before_pods.sort();
+    assert_eq!(after_pods, before_pods);
+    for (_, ip) in &after_pods {
+        eventually("the pod still answers", Duration::from_secs(30), || {
+            http_get(ip, 8080, "/")
+        });
+    }
+    let mut after = dc.containers();
+    after.sort();
+    assert_eq!(
+        after, before,
+        "no container added or lost across the restart"
+    );
+}
+
+#[test]
+fn a_missing_image_reports_err_image_pull_then_back_off_with_the_engines_reason() {
+    if !docker_or_skip(
+        "a_missing_image_reports_err_image_pull_then_back_off_with_the_engines_reason",
+    ) {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    c.ok(&[
+        "run",
+        "missing",
+        "--image=tutti-test/does-not-exist:1",
+        "--overrides={\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-2\"}}}",
+    ]);
+    for reason in ["ErrImagePull", "ImagePullBackOff"] {
+        c.ok(&[
+            "wait",
+            &format!(
+                "--for=jsonpath={{.status.containerStatuses[0].state.waiting.reason}}={reason}"
+            ),
+            "pod/missing",
+            "--timeout=60s",
+        ]);
+    }
+    let message = c.ok(&[
+        "get",
+        "pod",
+        "missing",
+        "-o",
+        "jsonpath={.status.containerStatuses[0].state.waiting.message}",
+    ]);
+    assert!(
+        message.contains("tutti-test/does-not-exist"),
+        "the engine's reason names the image: {message}"
+    );
+    assert!(
+        c.ok(&["get", "pod", "missing"])
+            .contains("ImagePullBackOff"),
+        "kubectl shows the reason"
+    );
+}
