@@ -325,6 +325,40 @@ fn a_restarted_tutti_adopts_its_containers_without_duplicates() {
         after, before,
         "no container added or lost across the restart"
     );
+
+    // The restarted kubelet follows the engine's events for the pods it adopted: a container
+    // killed behind its back is noticed at once and restarted.
+    let (name, _) = &after_pods[0];
+    let line = after
+        .iter()
+        .find(|l| l.contains(&format!("k8s_httpd_{name}_default_")))
+        .expect("the httpd container of the pod");
+    let id = line.split_whitespace().next().expect("an id");
+    let killed = Command::new("docker")
+        .args(["kill", id])
+        .output()
+        .expect("docker kill");
+    assert!(killed.status.success(), "docker kill {id}");
+    let first = c.ok(&[
+        "get",
+        "pod",
+        name,
+        "-o",
+        "jsonpath={.status.containerStatuses[0].name}",
+    ]);
+    assert_eq!(first, "httpd");
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.containerStatuses[0].restartCount}=1",
+        &format!("pod/{name}"),
+        "--timeout=60s",
+    ]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        &format!("pod/{name}"),
+        "--timeout=60s",
+    ]);
 }
 
 #[test]

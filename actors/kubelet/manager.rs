@@ -68,6 +68,9 @@ pub struct SimNodes {
     sim: SimConfig,
     initial: Vec<NodeSpec>,
     kubelets: HashMap<String, Addr<Kubelet>>,
+    /// Docker nodes' kubelets: they start late (after connecting to the engine), after pod
+    /// events were already routed, so they watch their own pods rather than being fed.
+    watching: HashMap<String, Addr<Kubelet>>,
     next_index: u32,
     /// Where Docker nodes keep their pods' volumes.
     data_dir: std::path::PathBuf,
@@ -89,6 +92,7 @@ impl SimNodes {
             sim,
             initial,
             kubelets: HashMap::new(),
+            watching: HashMap::new(),
             next_index,
             data_dir: std::env::temp_dir().join("tutti"),
         }
@@ -133,10 +137,8 @@ impl SimNodes {
                 }
             };
             config.node.runtime_version = runtime.version().to_string();
-            let kubelet = Kubelet::new(config, act.registry.clone(), Box::new(runtime))
-                .fed()
-                .start();
-            act.kubelets.insert(name, kubelet);
+            let kubelet = Kubelet::new(config, act.registry.clone(), Box::new(runtime)).start();
+            act.watching.insert(name, kubelet);
         }));
     }
 
@@ -186,7 +188,8 @@ impl Handler<Watched> for SimNodes {
         let name = meta::name(node).to_string();
         match kind {
             EventType::Deleted => {
-                if let Some(kubelet) = self.kubelets.remove(&name) {
+                let kubelet = self.kubelets.remove(&name);
+                if let Some(kubelet) = kubelet.or_else(|| self.watching.remove(&name)) {
                     kubelet.do_send(Shutdown);
                 }
                 return;
