@@ -403,3 +403,113 @@ fn a_missing_image_reports_err_image_pull_then_back_off_with_the_engines_reason(
         "kubectl shows the reason"
     );
 }
+
+const TICKER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  terminationGracePeriodSeconds: 1
+  nodeSelector:
+    kubernetes.io/hostname: node-2
+  containers:
+  - name: tick
+    image: tutti-test/busybox:1
+    command: ["sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done"]
+  - name: quiet
+    image: tutti-test/busybox:1
+    command: ["sh", "-c", "echo from-quiet; exec sleep 3600"]
+"#;
+
+#[test]
+fn kubectl_logs_streams_follows_tails_and_reads_the_previous_instance() {
+    if !docker_or_skip("kubectl_logs_streams_follows_tails_and_reads_the_previous_instance") {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    let file = write_file(c, "ticker.yaml", TICKER);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/ticker",
+        "--timeout=60s",
+    ]);
+
+    // Two containers: the API wants one named (kubectl defaults to the first), -c picks it.
+    let err = c.fails(&["get", "--raw", "/api/v1/namespaces/default/pods/ticker/log"]);
+    assert!(
+        err.contains(
+            "a container name must be specified for pod ticker, choose one of: [tick quiet]"
+        ),
+        "{err}"
+    );
+    let quiet = eventually("quiet's output", Duration::from_secs(20), || {
+        let out = c.ok(&["logs", "ticker", "-c", "quiet"]);
+        if out.contains("from-quiet") {
+            Ok(out)
+        } else {
+            Err(out)
+        }
+    });
+    assert_eq!(quiet.trim(), "from-quiet");
+
+    let all = eventually("a few lines", Duration::from_secs(20), || {
+        let out = c.ok(&["logs", "ticker", "-c", "tick"]);
+        if out.contains("line-3") {
+            Ok(out)
+        } else {
+            Err(out)
+        }
+    });
+    assert!(all.starts_with("line-0\n"), "{all}");
+    let tail = c.ok(&["logs", "ticker", "-c", "tick", "--tail=2"]);
+    assert_eq!(tail.lines().count(), 2, "{tail}");
+    let stamped = c.ok(&["logs", "ticker", "-c", "tick", "--tail=1", "--timestamps"]);
+    let (stamp, line) = stamped.trim().split_once(' ').expect("timestamp then line");
+    assert!(
+        stamp.parse::<jiff::Timestamp>().is_ok(),
+        "an RFC 3339 time: {stamp}"
+    );
+    assert!(line.starts_with("line-"), "{stamped}");
+
+    // -f keeps streaming lines written after it started.
+    let last: u64 = all
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("line-"))
+        .and_then(|n| n.parse().ok())
+        .expect("a line number");
+    let follow = c.kubectl_stream(&["logs", "-f", "ticker", "-c", "tick"]);
+    let later = format!("line-{}", last + 10);
+    follow.wait_for(&[&later], Duration::from_secs(30));
+
+    // After a crash, --previous reads the instance that ended.
+    let no_previous = c.fails(&["logs", "ticker", "-c", "tick", "--previous"]);
+    assert!(
+        no_previous.contains("previous terminated container"),
+        "{no_previous}"
+    );
+    let id = dc
+        .containers()
+        .into_iter()
+        .find(|l| l.contains("k8s_tick_ticker_default_"))
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .expect("the tick container");
+    Command::new("docker")
+        .args(["kill", &id])
+        .output()
+        .expect("docker kill");
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.containerStatuses[0].restartCount}=1",
+        "pod/ticker",
+        "--timeout=60s",
+    ]);
+    let previous = c.ok(&["logs", "ticker", "-c", "tick", "--previous"]);
+    assert!(
+        previous.contains(&later),
+        "the previous instance's output: {previous}"
+    );
+}

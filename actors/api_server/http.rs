@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The address clients reach the server on, for `/api`'s serverAddressByClientCIDRs.
     pub server_address: String,
+    /// The nodes of this process that can stream container output (`pods/log`).
+    pub nodes: crate::runtime::streams::NodeStreams,
 }
 
 /// The resource a path names.
@@ -429,7 +431,7 @@ async fn serve(
         ("get", Some(Subresource::Scale)) => {
             Ok(json_response(200, &reg.get_scale(def, ns, name).await?))
         }
-        ("get", Some(Subresource::Log)) => pod_log(reg, ns, name, q).await,
+        ("get", Some(Subresource::Log)) => pod_log(state, ns, name, q).await,
         ("get", _) => {
             let obj = reg.get(def, ns, name).await?;
             if wants_table(req) {
@@ -668,26 +670,78 @@ async fn list(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Res
     Ok(json_response(200, &body))
 }
 
-/// The log subresource. Until a kubelet runs the pod there is no log, and kube-apiserver
-/// answers with the pod's state.
-async fn pod_log(reg: &Registry, ns: &str, name: &str, q: &Query) -> Result<HttpResponse> {
+/// The log subresource: the output of a pod's container, streamed from its node's runtime.
+/// A pod not placed yet, a container not started, or a node that runs no real containers
+/// gets kube-apiserver's 400 answers.
+async fn pod_log(state: &AppState, ns: &str, name: &str, q: &Query) -> Result<HttpResponse> {
+    use crate::runtime::streams::{LogOptions, StreamError};
     let def = resources::storage_def(Kind::Pod);
-    let pod = reg.get(def, ns, name).await?;
+    let pod = state.registry.get(def, ns, name).await?;
     let node = meta::str_at(&pod, &["spec", "nodeName"]);
     if node.is_empty() {
         return Err(ApiError::BadRequest(format!(
             "pod {name} does not have a host assigned"
         )));
     }
-    let container = q.get("container").cloned().unwrap_or_else(|| {
-        pod.pointer("/spec/containers/0/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    });
-    Err(ApiError::BadRequest(format!(
-        "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
-    )))
+    let containers: Vec<&str> = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|f| pod.pointer(&format!("/spec/{f}")).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|c| c.get("name").and_then(Value::as_str))
+        .collect();
+    let container = match q.get("container") {
+        Some(c) => c.clone(),
+        None if pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.len() == 1) =>
+        {
+            containers[0].to_string()
+        }
+        None => {
+            return Err(ApiError::BadRequest(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                containers.join(" ")
+            )))
+        }
+    };
+    if !containers.contains(&container.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "container {container} is not valid for pod {name}"
+        )));
+    }
+    let number = |key: &str| -> Result<Option<u64>> {
+        q.get(key)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::BadRequest(format!(
+                        "{key}: Invalid value: \"{v}\": must be a non-negative integer"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let options = LogOptions {
+        follow: flag(q, "follow"),
+        tail_lines: number("tailLines")?,
+        timestamps: flag(q, "timestamps"),
+        previous: flag(q, "previous"),
+        since_seconds: number("sinceSeconds")?,
+    };
+    let Some(streams) = state.nodes.get(node) else {
+        return Err(ApiError::BadRequest(format!(
+            "container \"{container}\" in pod \"{name}\" is simulated on node {node}: it has no output"
+        )));
+    };
+    match streams.logs(&pod, &container, &options) {
+        Ok(stream) => Ok(HttpResponse::Ok()
+            .content_type("text/plain")
+            .streaming(stream.map(|chunk| {
+                chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
+            }))),
+        Err(StreamError::NotAvailable(message)) => Err(ApiError::BadRequest(message)),
+        Err(StreamError::Runtime(message)) => Err(ApiError::Internal(message)),
+    }
 }
 
 /// The watch stream: chunked JSON lines, one event each, ended by `timeoutSeconds`.

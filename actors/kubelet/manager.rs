@@ -13,6 +13,7 @@ use crate::api::meta;
 use crate::api::resources::Kind;
 use crate::runtime::docker::DockerRuntime;
 use crate::runtime::sim::{SimConfig, SimRuntime};
+use crate::runtime::streams::NodeStreams;
 use crate::runtime::Runtime;
 use crate::store::state::WatchItem;
 use crate::store::EventType;
@@ -74,6 +75,8 @@ pub struct SimNodes {
     next_index: u32,
     /// Where Docker nodes keep their pods' volumes.
     data_dir: std::path::PathBuf,
+    /// Where Docker nodes make their containers' output reachable for the API server.
+    streams: NodeStreams,
 }
 
 impl SimNodes {
@@ -95,7 +98,14 @@ impl SimNodes {
             watching: HashMap::new(),
             next_index,
             data_dir: std::env::temp_dir().join("tutti"),
+            streams: NodeStreams::default(),
         }
+    }
+
+    /// Registers Docker nodes' container output in `streams` (the API server's directory).
+    pub fn with_streams(mut self, streams: NodeStreams) -> SimNodes {
+        self.streams = streams;
+        self
     }
 
     /// Keeps Docker nodes' pod volumes under `dir` (by default under the temp dir).
@@ -137,6 +147,7 @@ impl SimNodes {
                 }
             };
             config.node.runtime_version = runtime.version().to_string();
+            act.streams.register(&name, runtime.streams());
             let kubelet = Kubelet::new(config, act.registry.clone(), Box::new(runtime)).start();
             act.watching.insert(name, kubelet);
         }));
@@ -192,6 +203,7 @@ impl Handler<Watched> for SimNodes {
                 if let Some(kubelet) = kubelet.or_else(|| self.watching.remove(&name)) {
                     kubelet.do_send(Shutdown);
                 }
+                self.streams.remove(&name);
                 return;
             }
             _ if !self.kubelets.contains_key(&name) && is_simulated(node) => {

@@ -158,6 +158,7 @@ pub enum PodCommand {
 /// demos) does not make healthy nodes look silent.
 pub fn start_nodes(
     registry: &Registry,
+    streams: &crate::runtime::streams::NodeStreams,
     args: &NodeArgs,
     lease_renew: std::time::Duration,
     data_dir: &std::path::Path,
@@ -181,6 +182,7 @@ pub fn start_nodes(
     kubelet.lease_renew = kubelet.lease_renew.min(lease_renew);
     SimNodes::new(registry.clone(), kubelet, args.sim_config(), initial)
         .with_data_dir(data_dir.to_path_buf())
+        .with_streams(streams.clone())
         .start();
 }
 

@@ -66,6 +66,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     bootstrap(&api)
         .await
         .context("cannot create the system namespaces")?;
+    let nodes = crate::runtime::streams::NodeStreams::default();
     let controller_config = ControllerConfig {
         node_monitor_grace_period: args.controllers.node_monitor_grace_period,
         pod_eviction_timeout: args.controllers.pod_eviction_timeout,
@@ -77,6 +78,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         controllers::start_all(&registry, &controller_config);
         super::sim::start_nodes(
             &registry,
+            &nodes,
             &args.nodes,
             controller_config.node_monitor_grace_period / 4,
             &data_dir,
@@ -96,6 +98,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
             auth: auth.clone(),
             metrics: metrics.clone(),
             server_address: holder.get().cloned().unwrap_or_default(),
+            nodes: nodes.clone(),
         };
         App::new()
             .app_data(web::Data::new(state))

@@ -14,9 +14,11 @@
 //! - [`sim`]: [`sim::SimRuntime`], in-memory containers whose behaviour is configured globally
 //!   and per pod through annotations.
 //! - [`docker`]: [`docker::DockerRuntime`], pods as containers on the Docker Engine.
+//! - [`streams`]: how the API server reaches a node's containers (`pods/log`).
 
 pub mod docker;
 pub mod sim;
+pub mod streams;
 
 use jiff::Timestamp;
 use serde_json::Value;

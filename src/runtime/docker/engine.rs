@@ -92,40 +92,36 @@ impl Engine {
                 ..ListContainersOptions::default()
             }))
             .await?;
+        let mut found: Vec<(Owner, String, u32, String)> = found
+            .into_iter()
+            .filter_map(|summary| {
+                let (id, labels) = (summary.id?, summary.labels?);
+                let owner = Owner::from_labels(&labels)?;
+                let name = labels.get(spec::CONTAINER_LABEL)?.clone();
+                Some((owner, name, attempt_of(&labels), id))
+            })
+            .collect();
+        // Oldest first: each instance becomes the `previous` of the next one.
+        found.sort_by_key(|(_, _, attempt, _)| *attempt);
         let mut pods: HashMap<String, PodRecord> = HashMap::new();
-        for summary in found {
-            let (Some(id), Some(labels)) = (summary.id, summary.labels) else {
-                continue;
-            };
-            let (Some(owner), Some(name)) = (
-                Owner::from_labels(&labels),
-                labels.get(spec::CONTAINER_LABEL).cloned(),
-            ) else {
-                continue;
-            };
-            let attempt = attempt_of(&labels);
+        for (owner, name, attempt, id) in found {
             let Ok(inspect) = self.docker.inspect_container(&id, None).await else {
                 continue;
             };
             let record = pods.entry(owner.uid.clone()).or_default();
-            let state = state_of(&inspect, &id);
             if name == SANDBOX {
-                if matches!(state, ContainerState::Running { .. }) {
+                if matches!(state_of(&inspect, &id), ContainerState::Running { .. }) {
                     record.sandbox = Some(id);
                     record.ip = ip_of(&inspect);
                 }
                 continue;
             }
-            if record
+            let mut latest = instance(&name, &id, &inspect, attempt);
+            latest.previous = record
                 .containers
                 .get(&name)
-                .is_some_and(|i| i.attempt > attempt)
-            {
-                continue;
-            }
-            record
-                .containers
-                .insert(name.clone(), instance(&name, &id, &inspect, attempt));
+                .and_then(|older| older.docker_id.clone());
+            record.containers.insert(name, latest);
         }
         lock(&self.shared).pods = pods;
         Ok(())
@@ -544,6 +540,12 @@ impl Engine {
         });
     }
 
+    /// Removes one container (a dead instance older than the previous one).
+    pub fn spawn_remove_container(&self, id: String) {
+        let engine = self.clone();
+        actix_rt::spawn(async move { engine.remove(&id).await });
+    }
+
     async fn kill(&self, id: &str) {
         let options = KillContainerOptions {
             signal: "SIGKILL".to_string(),
@@ -675,6 +677,7 @@ fn instance(name: &str, id: &str, inspect: &ContainerInspectResponse, attempt: u
         },
         docker_id: Some(id.to_string()),
         attempt,
+        previous: None,
     }
 }
 

@@ -14,10 +14,12 @@
 //! - [`spec`]: names, labels and create bodies, from the pod alone.
 //! - [`engine`]: the requests to the engine (sandbox, image, create/start, stop, events).
 //! - [`pause`]: the sandbox image, made without a registry.
+//! - [`streams`]: container logs for `pods/log`.
 
 pub mod engine;
 pub mod pause;
 pub mod spec;
+pub mod streams;
 
 use super::{ContainerState, ContainerStatus, Runtime, RuntimeError, Usage, Waker};
 use crate::api::meta;
@@ -48,6 +50,9 @@ pub struct Instance {
     /// The engine's id, once created.
     pub docker_id: Option<String>,
     pub attempt: u32,
+    /// The engine's id of the instance before this one, kept for `kubectl logs --previous`
+    /// (older ones are removed, as kubelet's container GC keeps one dead instance).
+    pub previous: Option<String>,
 }
 
 /// What the runtime knows of one pod.
@@ -91,6 +96,13 @@ pub struct DockerRuntime {
 }
 
 impl DockerRuntime {
+    /// The node's side of `pods/log`, for the API server's [`NodeStreams`] directory.
+    ///
+    /// [`NodeStreams`]: crate::runtime::streams::NodeStreams
+    pub fn streams(&self) -> std::sync::Arc<dyn crate::runtime::streams::ContainerStreams> {
+        std::sync::Arc::new(self.engine.clone())
+    }
+
     /// Connects to the local engine (negotiating the API version down to the engine's),
     /// makes sure the sandbox image exists, and takes stock of the containers a previous
     /// process left for `node`, so a restarted kubelet adopts them.
@@ -138,14 +150,14 @@ impl Runtime for DockerRuntime {
             });
         };
         let uid = meta::uid(pod).to_string();
-        let attempt = {
+        let (attempt, stale) = {
             let mut shared = lock(&self.engine.shared);
             let record = shared.pods.entry(uid.clone()).or_default();
             record.stopping = false;
-            let attempt = record
-                .containers
-                .get(container)
-                .map_or(0, |i| i.attempt + 1);
+            let old = record.containers.get(container);
+            let attempt = old.map_or(0, |i| i.attempt + 1);
+            let previous = old.and_then(|i| i.docker_id.clone());
+            let stale = old.and_then(|i| i.previous.clone());
             record.containers.insert(
                 container.to_string(),
                 Instance {
@@ -160,10 +172,14 @@ impl Runtime for DockerRuntime {
                     },
                     docker_id: None,
                     attempt,
+                    previous,
                 },
             );
-            attempt
+            (attempt, stale)
         };
+        if let Some(stale) = stale {
+            self.engine.spawn_remove_container(stale);
+        }
         let owner = spec::Owner::of(pod, &self.engine.node, &self.engine.scope);
         let name = owner.container_name(container, attempt);
         self.engine
