@@ -134,7 +134,9 @@ fn http_get(ip: &str, port: u16, path: &str) -> Result<String, String> {
     }
 }
 
-/// Retries `f` until it succeeds or the deadline passes (then panics with the last error).
+/// Waits for a condition only polling can see (a server inside a container starting to
+/// answer): retries `f` every 200 ms until it succeeds or the deadline passes, then panics
+/// with the last error.
 fn eventually<T>(what: &str, deadline: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
     let until = Instant::now() + deadline;
     loop {
@@ -512,4 +514,94 @@ fn kubectl_logs_streams_follows_tails_and_reads_the_previous_instance() {
         previous.contains(&later),
         "the previous instance's output: {previous}"
     );
+}
+
+#[test]
+fn kubectl_exec_runs_commands_with_their_exit_codes_stdin_and_a_terminal() {
+    if !docker_or_skip("kubectl_exec_runs_commands_with_their_exit_codes_stdin_and_a_terminal") {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    c.ok(&[
+        "run",
+        "shell",
+        "--image=tutti-test/busybox:1",
+        "--overrides={\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-2\"}}}",
+        "--",
+        "sleep",
+        "3600",
+    ]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/shell",
+        "--timeout=60s",
+    ]);
+
+    // Non-interactive: stdout and stderr apart, the command's exit code is kubectl's.
+    let run = c.kubectl(&[
+        "exec",
+        "shell",
+        "--",
+        "sh",
+        "-c",
+        "echo hi; echo oops >&2; exit 3",
+    ]);
+    assert_eq!(run.stdout, "hi\n");
+    assert!(run.stderr.contains("oops"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("command terminated with exit code 3"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        c.ok(&["exec", "shell", "--", "sh", "-c", "echo hi"]),
+        "hi\n"
+    );
+
+    // -i: stdin reaches the command, and its end ends `cat`.
+    let echoed = c.kubectl_stdin(&["exec", "-i", "shell", "--", "cat"], "through stdin\n");
+    assert_eq!(
+        (echoed.code, echoed.stdout.as_str()),
+        (0, "through stdin\n")
+    );
+
+    // -it under a pseudo-terminal (`script`): an interactive shell with a tty.
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", "kubectl exec -it shell -- sh", "/dev/null"])
+        .env("HOME", c.home())
+        .env("KUBECONFIG", c.kubeconfig())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run script");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let reader = {
+        let out = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            let mut all = String::new();
+            let _ = std::io::BufReader::new(out).read_to_string(&mut all);
+            all
+        })
+    };
+    stdin
+        .write_all(b"tty; echo inside-$((6*7))\nexit 5\n")
+        .expect("type into the terminal");
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = ended
+        .recv_timeout(Duration::from_secs(30))
+        .expect("kubectl exec -it ended in time")
+        .expect("wait for script");
+    drop(stdin);
+    let output = reader.join().expect("reader").replace('\r', "");
+    assert!(output.contains("inside-42"), "{output}");
+    assert!(
+        output.contains("/dev/pts/"),
+        "the shell has a terminal: {output}"
+    );
+    assert_eq!(status.code(), Some(5), "{output}");
 }

@@ -95,6 +95,7 @@ fn sub_kind(def: &ResourceDef, sub: Subresource) -> (&'static str, &'static str,
         Subresource::Scale => ("autoscaling", "v1", "Scale"),
         Subresource::Binding => ("", "v1", "Binding"),
         Subresource::Token => ("authentication.k8s.io", "v1", "TokenRequest"),
+        Subresource::Exec => ("", "v1", "PodExecOptions"),
         Subresource::Status | Subresource::Log => (def.group, def.version, def.kind_name),
     }
 }

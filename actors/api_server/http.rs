@@ -377,6 +377,15 @@ async fn route(
         return ("", String::new(), Err(ApiError::NoSuchPath));
     };
     let resource = target.def.plural.to_string();
+    if target.sub == Some(Subresource::Exec) {
+        // kubectl GETs with a WebSocket upgrade, and POSTs (SPDY) if that fails.
+        if method != Method::GET && method != Method::POST {
+            return ("", resource, Err(ApiError::MethodNotAllowed));
+        }
+        let name = target.name.as_deref().unwrap_or("");
+        let result = super::exec::serve(req, payload, state, &target.namespace, name).await;
+        return ("create", resource, result);
+    }
     let q = query(req);
     let is_watch = flag(&q, "watch");
     let verb: &'static str = match (&method, &target.name, target.sub) {

@@ -8,8 +8,10 @@
 //! - [`openapi`]: the minimal `/openapi/v3` kubectl needs.
 //! - [`metrics`]: request metrics on `/metrics`.
 //! - [`token_request`]: ServiceAccount tokens (`serviceaccounts/<name>/token`).
+//! - [`exec`]: `pods/exec` over the `v5.channel.k8s.io` WebSocket protocol.
 
 pub mod discovery;
+pub mod exec;
 pub mod http;
 pub mod metrics;
 pub mod openapi;

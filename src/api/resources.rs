@@ -29,6 +29,8 @@ pub enum Subresource {
     Scale,
     Binding,
     Log,
+    /// `pods/<name>/exec`: a command run in a container, streamed over a WebSocket.
+    Exec,
     /// `serviceaccounts/<name>/token`: a TokenRequest.
     Token,
 }
@@ -41,6 +43,7 @@ impl Subresource {
             Subresource::Scale => "scale",
             Subresource::Binding => "binding",
             Subresource::Log => "log",
+            Subresource::Exec => "exec",
             Subresource::Token => "token",
         }
     }
@@ -52,6 +55,7 @@ impl Subresource {
             "scale" => Some(Subresource::Scale),
             "binding" => Some(Subresource::Binding),
             "log" => Some(Subresource::Log),
+            "exec" => Some(Subresource::Exec),
             "token" => Some(Subresource::Token),
             _ => None,
         }
@@ -63,6 +67,7 @@ impl Subresource {
             Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
             Subresource::Binding | Subresource::Token => &["create"],
             Subresource::Log => &["get"],
+            Subresource::Exec => &["create", "get"],
         }
     }
 }
@@ -105,7 +110,7 @@ pub const NAMESPACE_VERBS: &[&str] = &[
 
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
-use Subresource::{Binding, Log, Scale, Status, Token};
+use Subresource::{Binding, Exec, Log, Scale, Status, Token};
 
 macro_rules! def {
     ($kind:ident, $group:expr, $version:expr, $plural:expr, $singular:expr, $kname:expr,
@@ -154,7 +159,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         true,
         &["po"],
         ALL,
-        &[Status, Binding, Log]
+        &[Status, Binding, Log, Exec]
     ),
     def!(
         Node,

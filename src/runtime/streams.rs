@@ -1,5 +1,5 @@
 //! Reaching running containers from the API server: `pods/log` asks the node a pod runs on
-//! for its container's output. Kube-apiserver proxies these requests to the node's kubelet;
+//! for its container's output, `pods/exec` runs a command in it. Kube-apiserver proxies these requests to the node's kubelet;
 //! in one process the API server finds the node's runtime in a [`NodeStreams`] directory
 //! instead, filled by the node manager as kubelets start.
 
@@ -38,8 +38,53 @@ pub enum StreamError {
 /// A container's output as it comes.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StreamError>> + Send>>;
 
+/// What `kubectl exec` asks for (the query of `pods/exec`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub command: Vec<String>,
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
+}
+
+/// From the client to a running exec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecInput {
+    Stdin(Bytes),
+    /// The client's stdin reached its end.
+    CloseStdin,
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}
+
+/// From a running exec to the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecOutput {
+    Stdout(Bytes),
+    Stderr(Bytes),
+    /// The command ended with this exit code, or could not be followed to its end.
+    Exited(Result<i64, String>),
+}
+
+/// A running exec: send it input, read its output until `Exited`.
+pub struct ExecSession {
+    pub input: tokio::sync::mpsc::Sender<ExecInput>,
+    pub output: tokio::sync::mpsc::Receiver<ExecOutput>,
+}
+
 /// A node's side of the streaming subresources.
 pub trait ContainerStreams: Send + Sync {
+    /// Starts `request.command` in a pod's running container.
+    fn exec(
+        &self,
+        pod: &serde_json::Value,
+        container: &str,
+        request: ExecRequest,
+    ) -> futures_util::future::BoxFuture<'static, Result<ExecSession, StreamError>>;
+
     /// The output of a pod's container (`pod` is the pod object, for its uid and messages).
     fn logs(
         &self,

@@ -1,17 +1,122 @@
-//! `pods/log` on a Docker node: the engine's log stream of the container's latest (or
-//! previous) instance, with kubectl's options.
+//! `pods/log` and `pods/exec` on a Docker node: the engine's log stream of the container's
+//! latest (or previous) instance with kubectl's options, and the engine's exec, attached, with
+//! its input, output, terminal size and exit code relayed through channels.
 
 use super::engine::Engine;
 use super::lock;
 use crate::api::meta;
-use crate::runtime::streams::{ByteStream, ContainerStreams, LogOptions, StreamError};
+use crate::runtime::streams::{
+    ByteStream, ContainerStreams, ExecInput, ExecOutput, ExecRequest, ExecSession, LogOptions,
+    StreamError,
+};
 use crate::runtime::ContainerState;
 use bollard::container::LogOutput;
-use bollard::query_parameters::LogsOptions;
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::ExecConfig;
+use bollard::query_parameters::{LogsOptions, ResizeExecOptions};
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
 impl ContainerStreams for Engine {
+    fn exec(
+        &self,
+        pod: &Value,
+        container: &str,
+        request: ExecRequest,
+    ) -> BoxFuture<'static, Result<ExecSession, StreamError>> {
+        let running = lock(&self.shared)
+            .pods
+            .get(meta::uid(pod))
+            .and_then(|r| r.containers.get(container))
+            .filter(|i| matches!(i.status.state, ContainerState::Running { .. }))
+            .and_then(|i| i.docker_id.clone());
+        let not_running = format!(
+            "container {container} is not valid for pod {}: it is not running",
+            meta::name(pod)
+        );
+        let docker = self.docker.clone();
+        Box::pin(async move {
+            let id = running.ok_or(StreamError::NotAvailable(not_running))?;
+            let config = ExecConfig {
+                cmd: Some(request.command.clone()),
+                attach_stdin: Some(request.stdin),
+                attach_stdout: Some(request.stdout),
+                attach_stderr: Some(request.stderr),
+                tty: Some(request.tty),
+                ..ExecConfig::default()
+            };
+            let runtime = |e: bollard::errors::Error| StreamError::Runtime(e.to_string());
+            let exec = docker.create_exec(&id, config).await.map_err(runtime)?.id;
+            let start = StartExecOptions {
+                detach: false,
+                tty: request.tty,
+                output_capacity: None,
+            };
+            let StartExecResults::Attached {
+                mut output,
+                mut input,
+            } = docker
+                .start_exec(&exec, Some(start))
+                .await
+                .map_err(runtime)?
+            else {
+                return Err(StreamError::Runtime("the engine detached the exec".into()));
+            };
+            let (in_tx, mut in_rx) = mpsc::channel::<ExecInput>(16);
+            let (out_tx, out_rx) = mpsc::channel::<ExecOutput>(16);
+            let (resize_docker, resize_exec) = (docker.clone(), exec.clone());
+            actix_rt::spawn(async move {
+                while let Some(item) = in_rx.recv().await {
+                    let written = match item {
+                        ExecInput::Stdin(data) => input.write_all(&data).await,
+                        ExecInput::CloseStdin => input.shutdown().await,
+                        ExecInput::Resize { width, height } => {
+                            let size = ResizeExecOptions {
+                                h: i32::from(height),
+                                w: i32::from(width),
+                            };
+                            // A resize before the process has its terminal may fail: harmless.
+                            let _ = resize_docker.resize_exec(&resize_exec, size).await;
+                            Ok(())
+                        }
+                    };
+                    if written.is_err() {
+                        break;
+                    }
+                }
+            });
+            actix_rt::spawn(async move {
+                while let Some(item) = output.next().await {
+                    let out = match item {
+                        Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                            ExecOutput::Stdout(message)
+                        }
+                        Ok(LogOutput::StdErr { message }) => ExecOutput::Stderr(message),
+                        Ok(LogOutput::StdIn { .. }) => continue,
+                        Err(_) => break,
+                    };
+                    if out_tx.send(out).await.is_err() {
+                        return;
+                    }
+                }
+                let exit = match docker.inspect_exec(&exec).await {
+                    Ok(i) => i
+                        .exit_code
+                        .ok_or_else(|| "the engine reported no exit code".to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = out_tx.send(ExecOutput::Exited(exit)).await;
+            });
+            Ok(ExecSession {
+                input: in_tx,
+                output: out_rx,
+            })
+        })
+    }
+
     fn logs(
         &self,
         pod: &Value,
