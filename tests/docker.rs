@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const IMAGE: &str = "tutti-test/busybox:1";
+const IMAGE: &str = "tutti-test/busybox:2";
 
 /// Whether the engine answers; prints the SKIPPED line for `test` when it does not.
 fn docker_or_skip(test: &str) -> bool {
@@ -25,8 +25,8 @@ fn docker_or_skip(test: &str) -> bool {
     up
 }
 
-/// Builds the test image (FROM scratch, static busybox, its applets linked in /bin) unless
-/// it exists. Idempotent: the tag is fixed.
+/// Builds the test image (FROM scratch, static busybox, its applets linked in /bin, a /tmp)
+/// unless it exists. Idempotent: the tag is fixed (and changes with the recipe).
 fn ensure_image() {
     let present = Command::new("docker")
         .args(["image", "inspect", IMAGE])
@@ -45,7 +45,8 @@ fn ensure_image() {
     std::fs::write(
         dir.path().join("Dockerfile"),
         "FROM scratch\nCOPY busybox /bin/busybox\n\
-         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
+         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         RUN [\"/bin/mkdir\", \"-m\", \"1777\", \"/tmp\"]\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
     )
     .expect("write Dockerfile");
     let out = Command::new("docker")
@@ -60,17 +61,31 @@ fn ensure_image() {
     );
 }
 
-/// A cluster with `node-1` simulated and `node-2` on Docker; its containers are removed when
-/// the test ends, whatever happens.
+/// A cluster with `node-1` simulated and `node-2` on Docker (or only `node-1`, on Docker);
+/// its containers are removed when the test ends, whatever happens.
 struct DockerCluster {
     cluster: Cluster,
+    docker_node: &'static str,
 }
 
 impl DockerCluster {
     fn start() -> DockerCluster {
         ensure_image();
         let cluster = Cluster::start_with(&["--nodes", "2", "--docker-nodes", "1"]);
-        DockerCluster { cluster }
+        DockerCluster {
+            cluster,
+            docker_node: "node-2",
+        }
+    }
+
+    /// A cluster whose only node runs on Docker, for manifests without a nodeSelector.
+    fn start_docker_only() -> DockerCluster {
+        ensure_image();
+        let cluster = Cluster::start_with(&["--nodes", "1", "--docker-nodes", "1"]);
+        DockerCluster {
+            cluster,
+            docker_node: "node-1",
+        }
     }
 
     /// The label value every container of the Docker node carries.
@@ -78,7 +93,7 @@ impl DockerCluster {
         self.cluster
             .data_dir()
             .join("docker")
-            .join("node-2")
+            .join(self.docker_node)
             .display()
             .to_string()
     }
@@ -166,7 +181,7 @@ spec:
         kubernetes.io/hostname: node-2
       initContainers:
       - name: init
-        image: tutti-test/busybox:1
+        image: tutti-test/busybox:2
         command: ["sh", "-c", "echo hello-from-$POD > /www/index.html"]
         env:
         - name: POD
@@ -175,7 +190,7 @@ spec:
         - {name: www, mountPath: /www}
       containers:
       - name: httpd
-        image: tutti-test/busybox:1
+        image: tutti-test/busybox:2
         command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
         ports:
         - containerPort: 8080
@@ -184,7 +199,7 @@ spec:
         volumeMounts:
         - {name: www, mountPath: /www}
       - name: peer
-        image: tutti-test/busybox:1
+        image: tutti-test/busybox:2
         command: ["sh", "-c", "until wget -qO /www/peer.html http://localhost:8080/; do sleep 0.2; done; exec sleep 3600"]
         volumeMounts:
         - {name: www, mountPath: /www}
@@ -416,10 +431,10 @@ spec:
     kubernetes.io/hostname: node-2
   containers:
   - name: tick
-    image: tutti-test/busybox:1
+    image: tutti-test/busybox:2
     command: ["sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done"]
   - name: quiet
-    image: tutti-test/busybox:1
+    image: tutti-test/busybox:2
     command: ["sh", "-c", "echo from-quiet; exec sleep 3600"]
 "#;
 
@@ -526,7 +541,7 @@ fn kubectl_exec_runs_commands_with_their_exit_codes_stdin_and_a_terminal() {
     c.ok(&[
         "run",
         "shell",
-        "--image=tutti-test/busybox:1",
+        "--image=tutti-test/busybox:2",
         "--overrides={\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-2\"}}}",
         "--",
         "sleep",
@@ -604,4 +619,157 @@ fn kubectl_exec_runs_commands_with_their_exit_codes_stdin_and_a_terminal() {
         "the shell has a terminal: {output}"
     );
     assert_eq!(status.code(), Some(5), "{output}");
+}
+
+#[test]
+fn the_liveness_example_restarts_its_container_once_the_file_is_gone() {
+    if !docker_or_skip("the_liveness_example_restarts_its_container_once_the_file_is_gone") {
+        return;
+    }
+    let dc = DockerCluster::start_docker_only();
+    let c = &dc.cluster;
+    let manifest =
+        std::fs::read_to_string(common::manifests_dir().join("pods/probe/exec-liveness.yaml"))
+            .expect("the website's liveness example");
+    let manifest = manifest.replace("k8s.gcr.io/busybox", IMAGE);
+    let file = write_file(c, "exec-liveness.yaml", &manifest);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/liveness-exec",
+        "--timeout=60s",
+    ]);
+    // The file goes after 30 s; three failed probes 5 s apart later, the container restarts.
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.containerStatuses[0].restartCount}=1",
+        "pod/liveness-exec",
+        "--timeout=120s",
+    ]);
+    let events = c.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=liveness-exec",
+    ]);
+    assert!(events.contains("Unhealthy"), "{events}");
+    assert!(
+        events.contains("Liveness probe failed: cat: can't open '/tmp/healthy'"),
+        "{events}"
+    );
+    assert!(
+        events.contains("Container liveness failed liveness probe, will be restarted"),
+        "{events}"
+    );
+    let described = c.ok(&["describe", "pod", "liveness-exec"]);
+    assert!(described.contains("Restart Count:  1"), "{described}");
+}
+
+const GATED: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gated
+  labels: {app: gated}
+spec:
+  terminationGracePeriodSeconds: 1
+  nodeSelector:
+    kubernetes.io/hostname: node-2
+  containers:
+  - name: app
+    image: tutti-test/busybox:2
+    command: ["sleep", "3600"]
+    readinessProbe:
+      exec:
+        command: ["cat", "/tmp/ready"]
+      periodSeconds: 1
+      failureThreshold: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gated
+spec:
+  selector: {app: gated}
+  ports:
+  - port: 80
+"#;
+
+#[test]
+fn a_failing_readiness_probe_keeps_the_pod_out_of_the_endpoints_until_it_passes() {
+    if !docker_or_skip(
+        "a_failing_readiness_probe_keeps_the_pod_out_of_the_endpoints_until_it_passes",
+    ) {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    let file = write_file(c, "gated.yaml", GATED);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.containerStatuses[0].started}=true",
+        "pod/gated",
+        "--timeout=60s",
+    ]);
+    let ip = c.ok(&["get", "pod", "gated", "-o", "jsonpath={.status.podIP}"]);
+    assert!(!ip.is_empty());
+    let endpoints = |field: &str| {
+        c.ok(&[
+            "get",
+            "endpoints",
+            "gated",
+            "-o",
+            &format!("jsonpath={{.subsets[*].{field}[*].ip}}"),
+        ])
+    };
+    c.ok(&[
+        "wait",
+        &format!("--for=jsonpath={{.subsets[0].notReadyAddresses[0].ip}}={ip}"),
+        "endpoints/gated",
+        "--timeout=60s",
+    ]);
+    assert_eq!(
+        endpoints("addresses"),
+        "",
+        "not ready: not among the addresses"
+    );
+    let ready = c.ok(&[
+        "get",
+        "pod",
+        "gated",
+        "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+    ]);
+    assert_eq!(ready, "False");
+
+    c.ok(&["exec", "gated", "--", "touch", "/tmp/ready"]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/gated",
+        "--timeout=30s",
+    ]);
+    c.ok(&[
+        "wait",
+        &format!("--for=jsonpath={{.subsets[0].addresses[0].ip}}={ip}"),
+        "endpoints/gated",
+        "--timeout=30s",
+    ]);
+
+    // Failing again takes it out again.
+    c.ok(&["exec", "gated", "--", "rm", "/tmp/ready"]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready=false",
+        "pod/gated",
+        "--timeout=30s",
+    ]);
+    c.ok(&[
+        "wait",
+        &format!("--for=jsonpath={{.subsets[0].notReadyAddresses[0].ip}}={ip}"),
+        "endpoints/gated",
+        "--timeout=30s",
+    ]);
 }

@@ -7,13 +7,17 @@
 //! - [`pod`]: a pod's state machine and its `step` function.
 //! - [`status`]: the pod status the kubelet writes.
 //! - [`backoff`]: CrashLoopBackOff delays.
+//! - [`probe`]: startup, liveness and readiness probes: when they run, what results change.
+//! - [`checks`]: the HTTP and TCP checks of probes.
 //! - [`node`]: the Node and Lease objects.
 //! - [`manager`]: the SimNode manager, which runs a kubelet for every simulated Node.
 
 pub mod backoff;
+pub mod checks;
 pub mod manager;
 pub mod node;
 pub mod pod;
+pub mod probe;
 pub mod status;
 
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
@@ -56,6 +60,22 @@ struct StatusWritten {
 #[derive(Message)]
 #[rtype(result = "()")]
 struct DeleteFailed(Key);
+
+/// How often a probing kubelet looks for due probes (periods are whole seconds).
+const PROBE_TICK: Duration = Duration::from_millis(250);
+
+/// A probe finished.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct ProbeDone {
+    key: Key,
+    uid: String,
+    container: String,
+    /// The instance probed (its start time): a result for an older instance is dropped.
+    started_at: jiff::Timestamp,
+    kind: probe::Kind,
+    result: Result<(), String>,
+}
 
 /// The runtime saw the containers of the pod with this uid change on their own.
 #[derive(Message)]
@@ -374,7 +394,10 @@ impl Kubelet {
             }
             return;
         };
-        let view = PodView::of(&pod);
+        let mut view = PodView::of(&pod);
+        if !self.runtime.runs_probes() {
+            view = view.without_probes();
+        }
         if self
             .pods
             .get(&key)
@@ -479,6 +502,75 @@ impl Kubelet {
         if fresh && !deleting && new_status != old {
             entry.awaiting_rv = u64::MAX;
             self.write_status(key, &view.uid, new_status, ctx);
+        }
+    }
+
+    /// Starts the probes that are due on running containers.
+    fn run_probes(&mut self, ctx: &mut Context<Self>) {
+        let now = (self.clock)();
+        for (key, entry) in self.pods.iter_mut() {
+            if entry.state.stage != Stage::Running {
+                continue;
+            }
+            let Some(pod) = self.cache.get(Kind::Pod, &key.0, &key.1) else {
+                continue;
+            };
+            let view = PodView::of(pod);
+            if view.deleting.is_some() || view.main.iter().all(|c| c.probes.is_empty()) {
+                continue;
+            }
+            let seen = self.runtime.container_states(&view.uid, now);
+            let pod_ip = self.runtime.pod_ip(&view.uid).unwrap_or_default();
+            for (j, c) in view.main.iter().enumerate() {
+                let record = &mut entry.state.containers[view.init.len() + j];
+                let started_at = seen.iter().find_map(|s| match s.state {
+                    crate::runtime::ContainerState::Running { started_at } if s.name == c.name => {
+                        Some(started_at)
+                    }
+                    _ => None,
+                });
+                let Some(started_at) = started_at else {
+                    continue;
+                };
+                for kind in record.probing.active(&c.probes) {
+                    let Some(probe) = c.probes.get(kind) else {
+                        continue;
+                    };
+                    let tracker = record.probing.tracker(kind);
+                    if tracker.in_flight || tracker.due_at(probe, started_at) > now {
+                        continue;
+                    }
+                    tracker.begin(now);
+                    // Local: HTTP checks use actix's client, which stays on this thread.
+                    let check: futures_util::future::LocalBoxFuture<'static, Result<(), String>> =
+                        match &probe.check {
+                            probe::Check::Exec(command) => self.runtime.exec_probe(
+                                &view.uid,
+                                &c.name,
+                                command.clone(),
+                                probe.timeout,
+                            ),
+                            other => {
+                                let (check, ip, timeout) =
+                                    (other.clone(), pod_ip.clone(), probe.timeout);
+                                Box::pin(async move { checks::network(&check, &ip, timeout).await })
+                            }
+                        };
+                    let done = ProbeDone {
+                        key: key.clone(),
+                        uid: view.uid.clone(),
+                        container: c.name.clone(),
+                        started_at,
+                        kind,
+                        result: Ok(()),
+                    };
+                    let addr = ctx.address();
+                    actix_rt::spawn(async move {
+                        let result = check.await;
+                        addr.do_send(ProbeDone { result, ..done });
+                    });
+                }
+            }
         }
     }
 
@@ -649,6 +741,9 @@ impl Actor for Kubelet {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.runtime.runs_probes() {
+            ctx.run_interval(PROBE_TICK, |act, ctx| act.run_probes(ctx));
+        }
         let addr = ctx.address();
         self.runtime
             .set_waker(std::sync::Arc::new(move |uid: &str| {
@@ -659,6 +754,71 @@ impl Actor for Kubelet {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         tracing::info!(node = %self.name(), "kubelet stopped");
+    }
+}
+
+impl Handler<ProbeDone> for Kubelet {
+    type Result = ();
+    fn handle(&mut self, msg: ProbeDone, ctx: &mut Context<Self>) {
+        let Some(pod) = self.cache.get(Kind::Pod, &msg.key.0, &msg.key.1).cloned() else {
+            return;
+        };
+        let view = PodView::of(&pod);
+        let Some(j) = view.main.iter().position(|c| c.name == msg.container) else {
+            return;
+        };
+        let still_running = self
+            .runtime
+            .container_states(&msg.uid, (self.clock)())
+            .iter()
+            .any(|s| {
+                s.name == msg.container
+                    && s.state
+                        == crate::runtime::ContainerState::Running {
+                            started_at: msg.started_at,
+                        }
+            });
+        let Some(entry) = self.pods.get_mut(&msg.key) else {
+            return;
+        };
+        if *entry.state.uid != msg.uid || !still_running {
+            return;
+        }
+        let c = &view.main[j];
+        let Some(probe) = c.probes.get(msg.kind) else {
+            return;
+        };
+        let record = &mut entry.state.containers[view.init.len() + j];
+        let effect = record
+            .probing
+            .tracker(msg.kind)
+            .record(msg.kind, probe, msg.result.is_ok());
+        if let Err(why) = &msg.result {
+            let message = format!("{} probe failed: {why}", msg.kind.title());
+            self.events
+                .record(&pod, EventType::Warning, "Unhealthy", &message);
+        }
+        match effect {
+            probe::Effect::None => {}
+            probe::Effect::Verdict(_) => {
+                self.dirty.insert(msg.key);
+                self.queue_sync(ctx);
+            }
+            probe::Effect::Restart => {
+                let what = match msg.kind {
+                    probe::Kind::Startup => "startup",
+                    _ => "liveness",
+                };
+                let message = format!(
+                    "Container {} failed {what} probe, will be restarted",
+                    msg.container
+                );
+                self.events
+                    .record(&pod, EventType::Normal, "Killing", &message);
+                self.runtime
+                    .kill_container(&msg.uid, &msg.container, 137, (self.clock)());
+            }
+        }
     }
 }
 

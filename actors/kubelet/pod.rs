@@ -5,6 +5,7 @@
 //! kubelet to carry out; failure (a crash, a back-off) is a state, not an early return.
 
 use super::backoff::{self, Backoff};
+use super::probe::{ContainerProbes, Probing};
 use crate::api::meta;
 use crate::runtime::{ContainerState, ContainerStatus, Termination};
 use jiff::Timestamp;
@@ -59,6 +60,8 @@ pub struct ContainerRecord {
     pub backoff: Backoff,
     /// How the previous instance ended (`lastState`).
     pub last: Option<Termination>,
+    /// The probes' progress on the current instance.
+    pub probing: Probing,
 }
 
 impl ContainerRecord {
@@ -68,6 +71,7 @@ impl ContainerRecord {
             restart_count: 0,
             backoff: Backoff::default(),
             last: None,
+            probing: Probing::default(),
         }
     }
 }
@@ -211,6 +215,8 @@ pub struct ContainerView {
     pub name: String,
     pub image: String,
     pub pull_always: bool,
+    /// Empty for init containers, and where the runtime does not run probes.
+    pub probes: ContainerProbes,
 }
 
 /// A requested crash (`tutti pod crash`).
@@ -256,6 +262,15 @@ impl RestartPolicy {
 }
 
 impl PodView {
+    /// Forgets the containers' probes: a runtime that does not run them (the simulator)
+    /// counts every container as started and ready once running.
+    pub fn without_probes(mut self) -> PodView {
+        for c in &mut self.main {
+            c.probes = ContainerProbes::default();
+        }
+        self
+    }
+
     /// Reads a pod object.
     pub fn of(pod: &Value) -> PodView {
         let containers = |field: &str| -> Vec<ContainerView> {
@@ -269,6 +284,11 @@ impl PodView {
                         name: s("name"),
                         image: s("image"),
                         pull_always: s("imagePullPolicy") == "Always",
+                        probes: if field == "containers" {
+                            ContainerProbes::of(c)
+                        } else {
+                            ContainerProbes::default()
+                        },
                     }
                 })
                 .collect()
@@ -554,6 +574,8 @@ fn start(c: &ContainerView, record: &mut ContainerRecord, out: &mut Step) {
     out.actions.push(Action::Start(c.name.clone()));
     out.event(false, "Created", format!("Created container: {}", c.name));
     record.phase = ContainerPhase::Creating;
+    // Probes start over with each instance.
+    record.probing = Probing::default();
 }
 
 fn restart(c: &ContainerView, record: &mut ContainerRecord, t: &Termination, out: &mut Step) {

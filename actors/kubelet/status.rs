@@ -250,7 +250,8 @@ fn container_status(
         ),
         (_, Some(ContainerState::Running { started_at })) => (
             json!({"running": {"startedAt": rfc3339(*started_at)}}),
-            true,
+            record.probing.ready(c.probes.readiness.is_some())
+                && record.probing.started(c.probes.startup.is_some()),
         ),
         (_, Some(ContainerState::Terminated(t))) => (terminated(t), false),
         (_, Some(ContainerState::Waiting { reason, message })) => {
@@ -275,7 +276,8 @@ fn container_status(
         "restartCount": record.restart_count,
         "image": c.image,
         "imageID": observed.map_or("", |o| o.image_id.as_str()),
-        "started": ready,
+        "started": matches!(observed.map(|o| &o.state), Some(ContainerState::Running { .. }))
+            && record.probing.started(c.probes.startup.is_some()),
     });
     if let Some(o) = observed {
         s["containerID"] = json!(o.id);

@@ -243,6 +243,20 @@ impl Runtime for DockerRuntime {
         true
     }
 
+    fn runs_probes(&self) -> bool {
+        true
+    }
+
+    fn exec_probe(
+        &self,
+        pod_uid: &str,
+        container: &str,
+        command: Vec<String>,
+        timeout: Duration,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), String>> {
+        self.engine.exec_probe(pod_uid, container, command, timeout)
+    }
+
     fn set_waker(&mut self, waker: Waker) {
         lock(&self.engine.shared).waker = Some(waker);
     }

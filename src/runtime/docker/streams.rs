@@ -20,6 +20,66 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+impl Engine {
+    /// An exec probe: the command's exit code must be 0 within `timeout`; its output is the
+    /// failure's message, as kubelet reports it.
+    pub fn exec_probe(
+        &self,
+        pod_uid: &str,
+        container: &str,
+        command: Vec<String>,
+        timeout: std::time::Duration,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        let id = lock(&self.shared)
+            .pods
+            .get(pod_uid)
+            .and_then(|r| r.containers.get(container))
+            .and_then(|i| i.docker_id.clone());
+        let docker = self.docker.clone();
+        Box::pin(async move {
+            let id = id.ok_or_else(|| "the container is not running".to_string())?;
+            let run = async {
+                let config = ExecConfig {
+                    cmd: Some(command),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..ExecConfig::default()
+                };
+                let exec = docker
+                    .create_exec(&id, config)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .id;
+                let mut said = Vec::new();
+                if let StartExecResults::Attached { mut output, .. } = docker
+                    .start_exec(&exec, None)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    while let Some(Ok(out)) = output.next().await {
+                        said.extend_from_slice(&out.into_bytes());
+                    }
+                }
+                let code = docker
+                    .inspect_exec(&exec)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .exit_code
+                    .unwrap_or(-1);
+                match code {
+                    0 => Ok(()),
+                    code if said.is_empty() => Err(format!("command exited with code {code}")),
+                    _ => Err(String::from_utf8_lossy(&said).trim().to_string()),
+                }
+            };
+            match tokio::time::timeout(timeout, run).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("command timed out after {}s", timeout.as_secs())),
+            }
+        })
+    }
+}
+
 impl ContainerStreams for Engine {
     fn exec(
         &self,
