@@ -316,7 +316,43 @@ fn a_restarted_tutti_adopts_its_containers_without_duplicates() {
     assert_eq!(before.len(), 12, "{before:?}");
 
     dc.cluster.kill9();
+    // A container left for a pod that no longer exists (deleted while tutti was down): the
+    // restarted kubelet removes it.
+    let scope = dc.scope();
+    let labels = [
+        format!("io.tutti.scope={scope}"),
+        "io.tutti.node=node-2".to_string(),
+        "io.tutti.pod.namespace=default".to_string(),
+        "io.tutti.pod.name=ghost".to_string(),
+        "io.tutti.pod.uid=ghost-uid".to_string(),
+        "io.tutti.container.name=app".to_string(),
+        "io.tutti.container.attempt=0".to_string(),
+    ];
+    let mut run = Command::new("docker");
+    run.args(["run", "-d", "--name", "tutti-test-ghost"]);
+    for l in &labels {
+        run.args(["--label", l]);
+    }
+    let ghost = run
+        .args([IMAGE, "sleep", "3600"])
+        .output()
+        .expect("docker run");
+    assert!(
+        ghost.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ghost.stderr)
+    );
     dc.cluster.relaunch();
+    eventually("the orphan removed", Duration::from_secs(30), || {
+        match dc
+            .containers()
+            .iter()
+            .any(|l| l.contains("tutti-test-ghost"))
+        {
+            false => Ok(()),
+            true => Err("tutti-test-ghost is still there".to_string()),
+        }
+    });
     let c = &dc.cluster;
     c.ok(&[
         "wait",
@@ -772,4 +808,56 @@ fn a_failing_readiness_probe_keeps_the_pod_out_of_the_endpoints_until_it_passes(
         "endpoints/gated",
         "--timeout=30s",
     ]);
+}
+
+#[test]
+fn deleting_a_pod_that_ignores_sigterm_takes_its_grace_period_then_removes_it() {
+    if !docker_or_skip("deleting_a_pod_that_ignores_sigterm_takes_its_grace_period_then_removes_it")
+    {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    c.ok(&[
+        "run",
+        "stubborn",
+        "--image",
+        IMAGE,
+        "--overrides={\"spec\":{\"terminationGracePeriodSeconds\":3,\"nodeSelector\":{\"kubernetes.io/hostname\":\"node-2\"}}}",
+        "--",
+        "sh",
+        "-c",
+        "trap '' TERM; while true; do sleep 1; done",
+    ]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/stubborn",
+        "--timeout=60s",
+    ]);
+    assert!(dc.containers().iter().any(|l| l.contains("_stubborn_")));
+    let begin = Instant::now();
+    c.ok(&["delete", "pod", "stubborn", "--timeout=60s"]);
+    let took = begin.elapsed();
+    // SIGTERM is ignored: only the SIGKILL at the end of the grace period stops it.
+    assert!(
+        took >= Duration::from_secs(3),
+        "deleted after {took:?}, before the grace period"
+    );
+    eventually(
+        "the pod's containers removed",
+        Duration::from_secs(30),
+        || {
+            let left: Vec<String> = dc
+                .containers()
+                .into_iter()
+                .filter(|l| l.contains("_stubborn_"))
+                .collect();
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{left:?}"))
+            }
+        },
+    );
 }

@@ -505,6 +505,22 @@ impl Kubelet {
         }
     }
 
+    /// Removes the containers the runtime holds for pods this node no longer has (deleted
+    /// while this kubelet was not running), once the list of its pods is whole.
+    fn remove_orphans(&mut self) {
+        let wanted: HashSet<String> = self
+            .cache
+            .list(Kind::Pod, "")
+            .map(|p| meta::uid(p).to_string())
+            .collect();
+        for uid in self.runtime.known_pods() {
+            if !wanted.contains(&uid) {
+                tracing::info!(node = %self.name(), pod_uid = %uid, "removing the containers of a pod that is gone");
+                self.runtime.remove_pod(&uid);
+            }
+        }
+    }
+
     /// Starts the probes that are due on running containers.
     fn run_probes(&mut self, ctx: &mut Context<Self>) {
         let now = (self.clock)();
@@ -879,6 +895,9 @@ impl Handler<Watched> for Kubelet {
     type Result = ();
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
         let Some(obj) = self.cache.apply(&msg) else {
+            if msg.kind == Kind::Pod && self.cache.synced(&[Kind::Pod]) {
+                self.remove_orphans();
+            }
             return;
         };
         match msg.kind {
