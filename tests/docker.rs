@@ -861,3 +861,94 @@ fn deleting_a_pod_that_ignores_sigterm_takes_its_grace_period_then_removes_it() 
         },
     );
 }
+
+const CONFIGURED: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: configured}
+spec:
+  terminationGracePeriodSeconds: 1
+  nodeSelector:
+    kubernetes.io/hostname: node-2
+  containers:
+  - name: app
+    image: tutti-test/busybox:2
+    command: ["sh", "-c", "echo \"A=$A B=$B P_mode=$P_mode\"; cat /cfg/conf/b.txt; echo; cat /sec/password; echo; exec sleep 3600"]
+    envFrom:
+    - prefix: P_
+      configMapRef: {name: settings}
+    env:
+    - name: A
+      valueFrom: {configMapKeyRef: {name: settings, key: mode}}
+    - name: B
+      valueFrom: {secretKeyRef: {name: creds, key: user}}
+    volumeMounts:
+    - {name: cfg, mountPath: /cfg}
+    - {name: sec, mountPath: /sec, readOnly: true}
+  volumes:
+  - name: cfg
+    configMap:
+      name: settings
+      items: [{key: b, path: conf/b.txt}]
+  - name: sec
+    secret: {secretName: creds}
+"#;
+
+#[test]
+fn config_maps_and_secrets_reach_the_container_as_env_and_files() {
+    if !docker_or_skip("config_maps_and_secrets_reach_the_container_as_env_and_files") {
+        return;
+    }
+    let dc = DockerCluster::start();
+    let c = &dc.cluster;
+    let file = write_file(c, "configured.yaml", CONFIGURED);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    // The ConfigMap does not exist yet: kubelet's CreateContainerConfigError, with the reason.
+    c.ok(&[
+        "wait",
+        "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CreateContainerConfigError",
+        "pod/configured",
+        "--timeout=60s",
+    ]);
+    let message = c.ok(&[
+        "get",
+        "pod",
+        "configured",
+        "-o",
+        "jsonpath={.status.containerStatuses[0].state.waiting.message}",
+    ]);
+    assert!(
+        message.contains("\"settings\" not found") || message.contains("\"creds\" not found"),
+        "{message}"
+    );
+    c.ok(&[
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=mode=fast",
+        "--from-literal=b=bee",
+    ]);
+    c.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "creds",
+        "--from-literal=user=admin",
+        "--from-literal=password=s3cr3t",
+    ]);
+    c.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/configured",
+        "--timeout=60s",
+    ]);
+    let out = eventually("the container's output", Duration::from_secs(20), || {
+        let out = c.ok(&["logs", "configured"]);
+        if out.lines().count() >= 3 {
+            Ok(out)
+        } else {
+            Err(out)
+        }
+    });
+    assert_eq!(out, "A=fast B=admin P_mode=fast\nbee\ns3cr3t\n");
+}

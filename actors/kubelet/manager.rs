@@ -136,7 +136,7 @@ impl SimNodes {
         let dir = self.data_dir.join("docker").join(&name);
         // The scope label of its containers: the same whatever the working directory.
         let dir = std::path::absolute(&dir).unwrap_or(dir);
-        let connect = DockerRuntime::connect(name.clone(), dir);
+        let connect = DockerRuntime::connect(name.clone(), dir, self.registry.clone());
         ctx.spawn(connect.into_actor(self).map(move |connected, act, _| {
             let runtime = match connected {
                 Ok(runtime) => runtime,

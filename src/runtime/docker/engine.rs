@@ -1,8 +1,10 @@
 //! The Docker runtime's requests to the engine. Each request runs on a task of the kubelet's
 //! thread and reports into the shared [`PodRecord`]s, waking the kubelet for the pod.
 
+use super::config;
 use super::spec::{self, Owner, Resolved, PAUSE_IMAGE, SANDBOX};
 use super::{lock, DockerError, Instance, PodRecord, Shared};
+use crate::actors::api_server::registry::Registry;
 use crate::api::meta;
 use crate::runtime::{ContainerState, Termination};
 use bollard::models::ContainerInspectResponse;
@@ -22,6 +24,8 @@ use std::time::Duration;
 
 /// First and longest wait between two pulls of an image that failed (kubelet: 10 s, 300 s).
 const PULL_BACKOFF: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(300));
+/// How soon a container whose ConfigMap or Secret is missing is configured again.
+const CONFIG_RETRY: Duration = Duration::from_secs(3);
 /// How long `ErrImagePull` shows before `ImagePullBackOff`.
 const ERR_IMAGE_PULL_SHOWN: Duration = Duration::from_secs(2);
 
@@ -35,6 +39,8 @@ pub struct Engine {
     pub shared: Arc<Mutex<Shared>>,
     /// `<data-dir>/pods/<uid>/volumes/<name>` holds each pod's emptyDir volumes.
     data_dir: PathBuf,
+    /// Where ConfigMaps and Secrets for env and volumes are read.
+    registry: Registry,
     /// One lock per pod, so concurrent container starts create one sandbox.
     sandbox_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
@@ -43,8 +49,9 @@ pub struct Engine {
 type Stopped = Option<ContainerState>;
 
 impl Engine {
-    pub fn new(docker: Docker, node: &str, data_dir: PathBuf) -> Engine {
+    pub fn new(docker: Docker, node: &str, data_dir: PathBuf, registry: Registry) -> Engine {
         Engine {
+            registry,
             docker,
             node: node.to_string(),
             scope: data_dir.display().to_string(),
@@ -215,7 +222,7 @@ impl Engine {
             .map_err(|e| Some(start_error(&format!("cannot create the pod sandbox: {e}"))))?;
         self.ensure_image(container, &owner.uid, name, attempt)
             .await?;
-        let resolved = self.resolve(pod, container, &owner.uid)?;
+        let resolved = self.configure(pod, container, &owner.uid, attempt).await?;
         let body = spec::container_body(owner, container, attempt, &sandbox, &resolved);
         let container_name = owner.container_name(name, attempt);
         let options = || CreateContainerOptions {
@@ -377,74 +384,49 @@ impl Engine {
         }
     }
 
-    /// Environment and volume binds of a container.
-    fn resolve(&self, pod: &Value, container: &Value, uid: &str) -> Result<Resolved, Stopped> {
-        let mut resolved = Resolved::default();
-        let ip = lock(&self.shared)
-            .pods
-            .get(uid)
-            .and_then(|r| r.ip.clone())
-            .unwrap_or_default();
-        for var in items(container.get("env")) {
-            let name = meta::str_at(var, &["name"]);
-            let value = match var.get("valueFrom") {
-                None => Some(meta::str_at(var, &["value"]).to_string()),
-                Some(from) => match meta::str_at(from, &["fieldRef", "fieldPath"]) {
-                    "metadata.name" => Some(meta::name(pod).to_string()),
-                    "metadata.namespace" => Some(meta::namespace(pod).to_string()),
-                    "metadata.uid" => Some(uid.to_string()),
-                    "spec.nodeName" => Some(self.node.clone()),
-                    "spec.serviceAccountName" => {
-                        Some(meta::str_at(pod, &["spec", "serviceAccountName"]).to_string())
-                    }
-                    "status.podIP" => Some(ip.clone()),
-                    _ => {
-                        tracing::warn!(variable = %name, "this env source is not supported by the Docker runtime yet");
-                        None
-                    }
-                },
+    /// The container's environment and volumes; while a ConfigMap or Secret it needs is
+    /// missing, reports `CreateContainerConfigError` and tries again (kubelet's pod workers
+    /// resync every few seconds too).
+    async fn configure(
+        &self,
+        pod: &Value,
+        container: &Value,
+        uid: &str,
+        attempt: u32,
+    ) -> Result<Resolved, Stopped> {
+        let name = meta::str_at(container, &["name"]);
+        let pod_dir = self.data_dir.join("pods").join(uid);
+        loop {
+            let pod_ip = lock(&self.shared)
+                .pods
+                .get(uid)
+                .and_then(|r| r.ip.clone())
+                .unwrap_or_default();
+            let ctx = config::Context {
+                node: &self.node,
+                pod_ip: &pod_ip,
+                pod_dir: &pod_dir,
             };
-            if let Some(value) = value {
-                resolved.env.push(format!("{name}={value}"));
+            match config::resolve(&self.registry, pod, container, &ctx).await {
+                Ok(resolved) => return Ok(resolved),
+                Err(e) => {
+                    self.set(
+                        uid,
+                        name,
+                        attempt,
+                        None,
+                        ContainerState::Waiting {
+                            reason: "CreateContainerConfigError",
+                            message: Some(e.to_string()),
+                        },
+                    );
+                    actix_rt::time::sleep(CONFIG_RETRY).await;
+                    if !self.wanted(uid, name, attempt) {
+                        return Err(None);
+                    }
+                }
             }
         }
-        let volumes: HashMap<&str, &Value> = items(pod.pointer("/spec/volumes"))
-            .map(|v| (meta::str_at(v, &["name"]), v))
-            .collect();
-        for mount in items(container.get("volumeMounts")) {
-            let volume_name = meta::str_at(mount, &["name"]);
-            let Some(volume) = volumes.get(volume_name) else {
-                continue;
-            };
-            let host = if let Some(path) = volume.pointer("/hostPath/path").and_then(Value::as_str)
-            {
-                PathBuf::from(path)
-            } else if volume.get("emptyDir").is_some() {
-                let dir = self
-                    .data_dir
-                    .join("pods")
-                    .join(uid)
-                    .join("volumes")
-                    .join(volume_name);
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    Some(start_error(&format!(
-                        "cannot create volume {volume_name}: {e}"
-                    )))
-                })?;
-                dir
-            } else {
-                tracing::warn!(volume = %volume_name, "this volume type is not supported by the Docker runtime yet");
-                continue;
-            };
-            let read_only = mount.get("readOnly").and_then(Value::as_bool) == Some(true);
-            resolved.binds.push(format!(
-                "{}:{}{}",
-                host.display(),
-                meta::str_at(mount, &["mountPath"]),
-                if read_only { ":ro" } else { "" }
-            ));
-        }
-        Ok(resolved)
     }
 
     /// Stops the pod's containers (SIGTERM, SIGKILL after `grace`), then its sandbox.
@@ -642,11 +624,6 @@ async fn refresh(
         Some((id.to_string(), image_id)),
         state,
     );
-}
-
-/// The elements of an optional JSON array.
-fn items(v: Option<&Value>) -> impl Iterator<Item = &Value> {
-    v.and_then(Value::as_array).into_iter().flatten()
 }
 
 fn lock_map<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -12,10 +12,12 @@
 //!
 //! # Layout
 //! - [`spec`]: names, labels and create bodies, from the pod alone.
+//! - [`config`]: environment and volumes (ConfigMaps, Secrets, emptyDir, hostPath).
 //! - [`engine`]: the requests to the engine (sandbox, image, create/start, stop, events).
 //! - [`pause`]: the sandbox image, made without a registry.
 //! - [`streams`]: container logs for `pods/log`.
 
+pub mod config;
 pub mod engine;
 pub mod pause;
 pub mod spec;
@@ -106,7 +108,11 @@ impl DockerRuntime {
     /// Connects to the local engine (negotiating the API version down to the engine's),
     /// makes sure the sandbox image exists, and takes stock of the containers a previous
     /// process left for `node`, so a restarted kubelet adopts them.
-    pub async fn connect(node: String, data_dir: PathBuf) -> Result<DockerRuntime, DockerError> {
+    pub async fn connect(
+        node: String,
+        data_dir: PathBuf,
+        registry: crate::actors::api_server::registry::Registry,
+    ) -> Result<DockerRuntime, DockerError> {
         let docker = Docker::connect_with_local_defaults()
             .map_err(DockerError::Connect)?
             .negotiate_version()
@@ -117,7 +123,7 @@ impl DockerRuntime {
         if arch != "amd64" {
             return Err(DockerError::Architecture(arch));
         }
-        let engine = Engine::new(docker, &node, data_dir);
+        let engine = Engine::new(docker, &node, data_dir, registry);
         engine.ensure_pause_image().await?;
         engine.take_stock().await?;
         engine.watch_events();
