@@ -208,6 +208,12 @@ spec:
         emptyDir: {}
 "#;
 
+/// Writes `yaml` to a file and applies it.
+fn apply(c: &Cluster, file_name: &str, yaml: &str) {
+    let file = write_file(c, file_name, yaml);
+    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+}
+
 /// Pod name and IP of every pod labelled app=web.
 fn web_pods(c: &Cluster) -> Vec<(String, String)> {
     let out = c.ok(&[
@@ -237,8 +243,7 @@ fn wait_web_ready(c: &Cluster) {
 }
 
 fn deploy_web(c: &Cluster) -> Vec<(String, String)> {
-    let file = write_file(c, "web.yaml", WEB);
-    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    apply(c, "web.yaml", WEB);
     wait_web_ready(c);
     let pods = web_pods(c);
     assert_eq!(pods.len(), 3, "{pods:?}");
@@ -481,8 +486,7 @@ fn kubectl_logs_streams_follows_tails_and_reads_the_previous_instance() {
     }
     let dc = DockerCluster::start();
     let c = &dc.cluster;
-    let file = write_file(c, "ticker.yaml", TICKER);
-    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    apply(c, "ticker.yaml", TICKER);
     c.ok(&[
         "wait",
         "--for=condition=Ready",
@@ -668,8 +672,7 @@ fn the_liveness_example_restarts_its_container_once_the_file_is_gone() {
         std::fs::read_to_string(common::manifests_dir().join("pods/probe/exec-liveness.yaml"))
             .expect("the website's liveness example");
     let manifest = manifest.replace("k8s.gcr.io/busybox", IMAGE);
-    let file = write_file(c, "exec-liveness.yaml", &manifest);
-    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    apply(c, "exec-liveness.yaml", &manifest);
     c.ok(&[
         "wait",
         "--for=condition=Ready",
@@ -741,8 +744,7 @@ fn a_failing_readiness_probe_keeps_the_pod_out_of_the_endpoints_until_it_passes(
     }
     let dc = DockerCluster::start();
     let c = &dc.cluster;
-    let file = write_file(c, "gated.yaml", GATED);
-    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    apply(c, "gated.yaml", GATED);
     c.ok(&[
         "wait",
         "--for=jsonpath={.status.containerStatuses[0].started}=true",
@@ -901,8 +903,7 @@ fn config_maps_and_secrets_reach_the_container_as_env_and_files() {
     }
     let dc = DockerCluster::start();
     let c = &dc.cluster;
-    let file = write_file(c, "configured.yaml", CONFIGURED);
-    c.ok(&["apply", "-f", file.to_str().expect("utf-8 path")]);
+    apply(c, "configured.yaml", CONFIGURED);
     // The ConfigMap does not exist yet: kubelet's CreateContainerConfigError, with the reason.
     c.ok(&[
         "wait",

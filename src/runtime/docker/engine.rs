@@ -355,29 +355,17 @@ impl Engine {
             let Some(message) = failure else {
                 return Ok(());
             };
-            self.set(
-                uid,
-                name,
-                attempt,
-                None,
-                ContainerState::Waiting {
-                    reason: "ErrImagePull",
-                    message: Some(message.clone()),
-                },
-            );
+            self.waiting(uid, name, attempt, "ErrImagePull", message.clone());
             actix_rt::time::sleep(ERR_IMAGE_PULL_SHOWN).await;
             if !self.wanted(uid, name, attempt) {
                 return Err(None);
             }
-            self.set(
+            self.waiting(
                 uid,
                 name,
                 attempt,
-                None,
-                ContainerState::Waiting {
-                    reason: "ImagePullBackOff",
-                    message: Some(format!("Back-off pulling image \"{image}\": {message}")),
-                },
+                "ImagePullBackOff",
+                format!("Back-off pulling image \"{image}\": {message}"),
             );
             actix_rt::time::sleep(delay).await;
             delay = (delay * 2).min(PULL_BACKOFF.1);
@@ -410,15 +398,12 @@ impl Engine {
             match config::resolve(&self.registry, pod, container, &ctx).await {
                 Ok(resolved) => return Ok(resolved),
                 Err(e) => {
-                    self.set(
+                    self.waiting(
                         uid,
                         name,
                         attempt,
-                        None,
-                        ContainerState::Waiting {
-                            reason: "CreateContainerConfigError",
-                            message: Some(e.to_string()),
-                        },
+                        "CreateContainerConfigError",
+                        e.to_string(),
                     );
                     actix_rt::time::sleep(CONFIG_RETRY).await;
                     if !self.wanted(uid, name, attempt) {
@@ -553,6 +538,15 @@ impl Engine {
         lock(&self.shared).pods.get(uid).is_some_and(|r| {
             !r.stopping && r.containers.get(name).is_some_and(|i| i.attempt == attempt)
         })
+    }
+
+    /// Reports an instance as waiting, with why.
+    fn waiting(&self, uid: &str, name: &str, attempt: u32, reason: &'static str, message: String) {
+        let state = ContainerState::Waiting {
+            reason,
+            message: Some(message),
+        };
+        self.set(uid, name, attempt, None, state);
     }
 
     /// Records an instance's state (if it is still the latest) and wakes the kubelet.
