@@ -298,6 +298,31 @@ fn a_deployment_runs_real_containers_reachable_on_their_pod_ips() {
         format!("{} 25000 {name}", 32 << 20)
     );
 
+    // The engine's CPU and memory figures per container are on /metrics.
+    let wanted = format!(
+        "tutti_container_memory_working_set_bytes{{node=\"node-2\",namespace=\"default\",pod=\"{name}\",container=\"httpd\"}}"
+    );
+    let metrics = eventually(
+        "container usage on /metrics",
+        Duration::from_secs(30),
+        || {
+            let text = c.ok(&["get", "--raw", "/metrics"]);
+            if text.contains(&wanted) {
+                Ok(text)
+            } else {
+                Err(format!("no {wanted}"))
+            }
+        },
+    );
+    let bytes: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with(&wanted))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("a number of bytes");
+    assert!(bytes > 0, "httpd uses some memory");
+    assert!(metrics.contains("tutti_container_cpu_usage_seconds_total{node=\"node-2\""));
+
     // Deleting the deployment removes every container of its pods.
     c.ok(&["delete", "deployment", "web", "--grace-period=1"]);
     eventually("containers removed", Duration::from_secs(60), || {

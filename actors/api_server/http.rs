@@ -361,7 +361,7 @@ async fn route(
                     String::new(),
                     Ok(HttpResponse::Ok()
                         .content_type("text/plain; version=0.0.4")
-                        .body(state.metrics.render())),
+                        .body(state.metrics.render() + &state.nodes.render_usage())),
                 )
             }
             _ => {}

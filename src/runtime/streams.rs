@@ -75,8 +75,21 @@ pub struct ExecSession {
     pub output: tokio::sync::mpsc::Receiver<ExecOutput>,
 }
 
+/// One running container's resource use, for `/metrics`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerUsage {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub cpu_seconds_total: f64,
+    pub memory_working_set_bytes: u64,
+}
+
 /// A node's side of the streaming subresources.
 pub trait ContainerStreams: Send + Sync {
+    /// The latest resource use of the node's running containers.
+    fn usage(&self) -> Vec<ContainerUsage>;
+
     /// Starts `request.command` in a pod's running container.
     fn exec(
         &self,
@@ -107,6 +120,51 @@ impl NodeStreams {
         self.write().remove(node);
     }
 
+    /// Every registered node, by name.
+    pub fn all(&self) -> Vec<(String, Arc<dyn ContainerStreams>)> {
+        let mut nodes: Vec<_> = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(n, s)| (n.clone(), s.clone()))
+            .collect();
+        nodes.sort_by(|a, b| a.0.cmp(&b.0));
+        nodes
+    }
+
+    /// The nodes' container usage in Prometheus' text format: per-container CPU time and
+    /// memory working set, as kubelet's resource metrics name them (with tutti's prefix).
+    pub fn render_usage(&self) -> String {
+        let mut cpu = String::new();
+        let mut memory = String::new();
+        for (node, streams) in self.all() {
+            for u in streams.usage() {
+                let labels = format!(
+                    "node=\"{}\",namespace=\"{}\",pod=\"{}\",container=\"{}\"",
+                    escape(&node),
+                    escape(&u.namespace),
+                    escape(&u.pod),
+                    escape(&u.container)
+                );
+                cpu.push_str(&format!(
+                    "tutti_container_cpu_usage_seconds_total{{{labels}}} {}\n",
+                    u.cpu_seconds_total
+                ));
+                memory.push_str(&format!(
+                    "tutti_container_memory_working_set_bytes{{{labels}}} {}\n",
+                    u.memory_working_set_bytes
+                ));
+            }
+        }
+        format!(
+            "# HELP tutti_container_cpu_usage_seconds_total CPU time used by a container of a Docker node.\n\
+             # TYPE tutti_container_cpu_usage_seconds_total counter\n{cpu}\
+             # HELP tutti_container_memory_working_set_bytes Memory working set of a container of a Docker node.\n\
+             # TYPE tutti_container_memory_working_set_bytes gauge\n{memory}"
+        )
+    }
+
     pub fn get(&self, node: &str) -> Option<Arc<dyn ContainerStreams>> {
         self.0
             .read()
@@ -120,5 +178,62 @@ impl NodeStreams {
         self.0
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A label value as Prometheus' text format wants it.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+
+    impl ContainerStreams for Fixed {
+        fn usage(&self) -> Vec<ContainerUsage> {
+            vec![ContainerUsage {
+                namespace: "default".into(),
+                pod: "web".into(),
+                container: "app".into(),
+                cpu_seconds_total: 1.5,
+                memory_working_set_bytes: 4096,
+            }]
+        }
+        fn exec(
+            &self,
+            _: &serde_json::Value,
+            _: &str,
+            _: ExecRequest,
+        ) -> futures_util::future::BoxFuture<'static, Result<ExecSession, StreamError>> {
+            Box::pin(async { Err(StreamError::Runtime("none".into())) })
+        }
+        fn logs(
+            &self,
+            _: &serde_json::Value,
+            _: &str,
+            _: &LogOptions,
+        ) -> Result<ByteStream, StreamError> {
+            Err(StreamError::Runtime("none".into()))
+        }
+    }
+
+    #[test]
+    fn usage_renders_as_prometheus_text_per_node_and_container() {
+        let nodes = NodeStreams::default();
+        nodes.register("node-2", Arc::new(Fixed));
+        let text = nodes.render_usage();
+        assert!(text.contains("# TYPE tutti_container_cpu_usage_seconds_total counter"));
+        assert!(text.contains(
+            "tutti_container_cpu_usage_seconds_total{node=\"node-2\",namespace=\"default\",pod=\"web\",container=\"app\"} 1.5\n"
+        ));
+        assert!(text.contains(
+            "tutti_container_memory_working_set_bytes{node=\"node-2\",namespace=\"default\",pod=\"web\",container=\"app\"} 4096\n"
+        ));
+        assert_eq!(escape("a\"b"), "a\\\"b");
     }
 }

@@ -116,6 +116,8 @@ impl Engine {
                 continue;
             };
             let record = pods.entry(owner.uid.clone()).or_default();
+            record.namespace.clone_from(&owner.namespace);
+            record.name.clone_from(&owner.pod);
             if name == SANDBOX {
                 if matches!(state_of(&inspect, &id), ContainerState::Running { .. }) {
                     record.sandbox = Some(id);
@@ -649,6 +651,7 @@ fn instance(name: &str, id: &str, inspect: &ContainerInspectResponse, attempt: u
         docker_id: Some(id.to_string()),
         attempt,
         previous: None,
+        stats: None,
     }
 }
 

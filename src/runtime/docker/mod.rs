@@ -15,12 +15,14 @@
 //! - [`config`]: environment and volumes (ConfigMaps, Secrets, emptyDir, hostPath).
 //! - [`engine`]: the requests to the engine (sandbox, image, create/start, stop, events).
 //! - [`pause`]: the sandbox image, made without a registry.
-//! - [`streams`]: container logs for `pods/log`.
+//! - [`streams`]: container logs for `pods/log`, commands for `pods/exec`.
+//! - [`stats`]: CPU and memory use sampled from the engine.
 
 pub mod config;
 pub mod engine;
 pub mod pause;
 pub mod spec;
+pub mod stats;
 pub mod streams;
 
 use super::{ContainerState, ContainerStatus, Runtime, RuntimeError, Usage, Waker};
@@ -55,11 +57,16 @@ pub struct Instance {
     /// The engine's id of the instance before this one, kept for `kubectl logs --previous`
     /// (older ones are removed, as kubelet's container GC keeps one dead instance).
     pub previous: Option<String>,
+    /// The latest resource usage sample of the running instance.
+    pub stats: Option<stats::Sample>,
 }
 
 /// What the runtime knows of one pod.
 #[derive(Clone, Debug, Default)]
 pub struct PodRecord {
+    /// The pod's namespace and name (for metrics).
+    pub namespace: String,
+    pub name: String,
     pub sandbox: Option<String>,
     pub ip: Option<String>,
     pub containers: HashMap<String, Instance>,
@@ -127,6 +134,7 @@ impl DockerRuntime {
         engine.ensure_pause_image().await?;
         engine.take_stock().await?;
         engine.watch_events();
+        stats::sample_every(&engine, stats::INTERVAL);
         Ok(DockerRuntime {
             engine,
             version: format!("docker://{}", info.version.unwrap_or_default()),
@@ -160,6 +168,8 @@ impl Runtime for DockerRuntime {
             let mut shared = lock(&self.engine.shared);
             let record = shared.pods.entry(uid.clone()).or_default();
             record.stopping = false;
+            record.namespace = meta::namespace(pod).to_string();
+            record.name = meta::name(pod).to_string();
             let old = record.containers.get(container);
             let attempt = old.map_or(0, |i| i.attempt + 1);
             let previous = old.and_then(|i| i.docker_id.clone());
@@ -179,6 +189,7 @@ impl Runtime for DockerRuntime {
                     docker_id: None,
                     attempt,
                     previous,
+                    stats: None,
                 },
             );
             (attempt, stale)
@@ -218,8 +229,12 @@ impl Runtime for DockerRuntime {
         None
     }
 
-    fn usage(&self, _pod_uid: &str, _now: Timestamp) -> Usage {
-        Usage::default()
+    fn usage(&self, pod_uid: &str, _now: Timestamp) -> Usage {
+        lock(&self.engine.shared)
+            .pods
+            .get(pod_uid)
+            .map(|r| stats::pod_usage(r.containers.values().filter_map(|i| i.stats.as_ref())))
+            .unwrap_or_default()
     }
 
     fn version(&self) -> &str {

@@ -81,6 +81,30 @@ impl Engine {
 }
 
 impl ContainerStreams for Engine {
+    fn usage(&self) -> Vec<crate::runtime::streams::ContainerUsage> {
+        let shared = lock(&self.shared);
+        let mut out: Vec<_> = shared
+            .pods
+            .values()
+            .flat_map(|r| {
+                r.containers.iter().filter_map(move |(name, i)| {
+                    let s = i.stats.as_ref()?;
+                    Some(crate::runtime::streams::ContainerUsage {
+                        namespace: r.namespace.clone(),
+                        pod: r.name.clone(),
+                        container: name.clone(),
+                        cpu_seconds_total: s.cpu_total_ns as f64 / 1e9,
+                        memory_working_set_bytes: s.memory_working_set_bytes,
+                    })
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.namespace, &a.pod, &a.container).cmp(&(&b.namespace, &b.pod, &b.container))
+        });
+        out
+    }
+
     fn exec(
         &self,
         pod: &Value,
