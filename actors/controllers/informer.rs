@@ -151,6 +151,12 @@ impl Cache {
         self.synced.remove(&kind);
     }
 
+    /// Whether `w`, just applied, completed the initial lists of `kinds`: the moment a
+    /// controller that waited for them looks at all its objects.
+    pub fn just_synced(&self, w: &Watched, kinds: &[Kind]) -> bool {
+        matches!(w.item, WatchItem::Bookmark(_)) && kinds.contains(&w.kind) && self.synced(kinds)
+    }
+
     /// Whether the initial list of every one of `kinds` has been seen whole.
     pub fn synced(&self, kinds: &[Kind]) -> bool {
         kinds.iter().all(|k| self.synced.contains(k))
@@ -203,6 +209,13 @@ mod tests {
         });
         assert!(cache.synced(&[Kind::Pod]));
         assert!(!cache.synced(&[Kind::Pod, Kind::ReplicaSet]));
+        let rs_listed = Watched {
+            kind: Kind::ReplicaSet,
+            item: WatchItem::Bookmark(8),
+        };
+        cache.apply(&rs_listed);
+        assert!(cache.just_synced(&rs_listed, &[Kind::Pod, Kind::ReplicaSet]));
+        assert!(!cache.just_synced(&rs_listed, &[Kind::Job, Kind::Pod]));
         cache.clear(Kind::Pod);
         assert!(!cache.synced(&[Kind::Pod]));
     }

@@ -101,6 +101,11 @@ impl DaemonSetController {
     }
 
     fn sync(&mut self, key: Key, ctx: &mut Context<Self>) {
+        // A node whose pods are not all listed yet would get a second daemon pod; the end of
+        // the lists enqueues every DaemonSet again.
+        if !self.cache.synced(&INFORMED) {
+            return;
+        }
         let Some(ds) = self.cache.get(Kind::DaemonSet, &key.0, &key.1).cloned() else {
             return;
         };
@@ -242,7 +247,7 @@ impl Actor for DaemonSetController {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        for kind in [Kind::DaemonSet, Kind::Node, Kind::Pod] {
+        for kind in INFORMED {
             informer::watch(&self.registry, kind, filter(kind), ctx);
         }
     }
@@ -257,10 +262,16 @@ fn filter(kind: Kind) -> Option<informer::SharedFilter> {
     })
 }
 
+/// The kinds this controller watches, whose caches must be whole before it acts.
+const INFORMED: [Kind; 3] = [Kind::DaemonSet, Kind::Node, Kind::Pod];
+
 impl Handler<Watched> for DaemonSetController {
     type Result = ();
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
         let Some(obj) = self.cache.apply(&msg) else {
+            if self.cache.just_synced(&msg, &INFORMED) {
+                self.enqueue_all(ctx);
+            }
             return;
         };
         match msg.kind {

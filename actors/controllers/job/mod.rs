@@ -66,6 +66,11 @@ impl JobController {
     }
 
     fn sync_key(&mut self, key: String, ctx: &mut Context<Self>) {
+        // Counting pods from half a list would create too many; the end of the lists
+        // enqueues every Job again.
+        if !self.cache.synced(&INFORMED) {
+            return;
+        }
         if self.working.contains(&key) || !self.expectations.satisfied(&key, jiff::Timestamp::now())
         {
             // Synced again when the work under way ends or the cache catches up.
@@ -140,10 +145,23 @@ impl Actor for JobController {
     }
 }
 
+/// The kinds this controller watches, whose caches must be whole before it acts.
+const INFORMED: [Kind; 2] = [Kind::Job, Kind::Pod];
+
 impl Handler<Watched> for JobController {
     type Result = ();
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
         let Some(obj) = self.cache.apply(&msg) else {
+            if self.cache.just_synced(&msg, &INFORMED) {
+                let keys: Vec<String> = self
+                    .cache
+                    .list(Kind::Job, "")
+                    .map(|j| format!("{}/{}", meta::namespace(j), meta::name(j)))
+                    .collect();
+                for key in keys {
+                    workqueue::enqueue(self, key, ctx);
+                }
+            }
             return;
         };
         let key = match msg.kind {

@@ -204,7 +204,7 @@ impl Handler<Watched> for ReplicaSetController {
         let WatchItem::Event(kind, obj) = &w.item else {
             // The end of a kind's initial list: once both are whole, look at every ReplicaSet.
             self.cache.apply(&w);
-            if self.cache.synced(&INFORMED) {
+            if self.cache.just_synced(&w, &INFORMED) {
                 let keys: Vec<String> = self
                     .cache
                     .list(Kind::ReplicaSet, "")
