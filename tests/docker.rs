@@ -193,7 +193,13 @@ spec:
         image: tutti-test/busybox:2
         command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
         ports:
-        - containerPort: 8080
+        - {name: http, containerPort: 8080}
+        readinessProbe:
+          httpGet: {path: /, port: http}
+          periodSeconds: 1
+        livenessProbe:
+          tcpSocket: {port: 8080}
+          periodSeconds: 1
         resources:
           limits: {cpu: 250m, memory: 32Mi}
         volumeMounts:
@@ -276,6 +282,18 @@ fn a_deployment_runs_real_containers_reachable_on_their_pod_ips() {
         );
         assert_eq!(peer.trim(), format!("hello-from-{name}"));
     }
+    // Ready means the httpGet readiness probe passed; the tcpSocket liveness probe passing
+    // means no restart.
+    let restarts = c.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].status.containerStatuses[*].restartCount}",
+    ]);
+    assert!(restarts.split_whitespace().all(|n| n == "0"), "{restarts}");
+
     // Resources became engine limits, and every container names its pod.
     let (name, _) = &pods[0];
     let line = dc
