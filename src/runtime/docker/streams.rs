@@ -38,43 +38,46 @@ impl Engine {
         let docker = self.docker.clone();
         Box::pin(async move {
             let id = id.ok_or_else(|| "the container is not running".to_string())?;
-            let run = async {
-                let config = ExecConfig {
-                    cmd: Some(command),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..ExecConfig::default()
-                };
-                let exec = docker
-                    .create_exec(&id, config)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .id;
-                let mut said = Vec::new();
-                if let StartExecResults::Attached { mut output, .. } = docker
-                    .start_exec(&exec, None)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    while let Some(Ok(out)) = output.next().await {
-                        said.extend_from_slice(&out.into_bytes());
-                    }
-                }
-                let code = docker
-                    .inspect_exec(&exec)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .exit_code
-                    .unwrap_or(-1);
-                match code {
-                    0 => Ok(()),
-                    code if said.is_empty() => Err(format!("command exited with code {code}")),
-                    _ => Err(String::from_utf8_lossy(&said).trim().to_string()),
-                }
+            let config = ExecConfig {
+                cmd: Some(command),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..ExecConfig::default()
             };
-            match tokio::time::timeout(timeout, run).await {
-                Ok(result) => result,
-                Err(_) => Err(format!("command timed out after {}s", timeout.as_secs())),
+            let engine_error = |e: bollard::errors::Error| e.to_string();
+            let exec = docker
+                .create_exec(&id, config)
+                .await
+                .map_err(engine_error)?
+                .id;
+            let StartExecResults::Attached { mut output, .. } =
+                docker.start_exec(&exec, None).await.map_err(engine_error)?
+            else {
+                return Err("the engine detached the probe".to_string());
+            };
+            // The timeout is the command's: from its start to its output's end. The engine's
+            // own bookkeeping (creating the exec, reading its code) does not count, or a busy
+            // engine would fail healthy containers.
+            let mut said = Vec::new();
+            let ran = tokio::time::timeout(timeout, async {
+                while let Some(Ok(out)) = output.next().await {
+                    said.extend_from_slice(&out.into_bytes());
+                }
+            })
+            .await;
+            if ran.is_err() {
+                return Err(format!("command timed out after {}s", timeout.as_secs()));
+            }
+            let code = docker
+                .inspect_exec(&exec)
+                .await
+                .map_err(engine_error)?
+                .exit_code
+                .unwrap_or(-1);
+            match code {
+                0 => Ok(()),
+                code if said.is_empty() => Err(format!("command exited with code {code}")),
+                _ => Err(String::from_utf8_lossy(&said).trim().to_string()),
             }
         })
     }
