@@ -53,6 +53,8 @@ struct Sync;
 #[rtype(result = "()")]
 struct StatusWritten {
     key: Key,
+    /// The resourceVersion of the pod the status was computed from.
+    base: u64,
     result: Result<u64, ApiError>,
 }
 
@@ -501,7 +503,8 @@ impl Kubelet {
         let deleting = entry.state.stage == Stage::Deleting;
         if fresh && !deleting && new_status != old {
             entry.awaiting_rv = u64::MAX;
-            self.write_status(key, &view.uid, new_status, ctx);
+            let base = meta::resource_version(&pod);
+            self.write_status(key, base, &view.uid, new_status, ctx);
         }
     }
 
@@ -638,7 +641,7 @@ impl Kubelet {
     }
 
     /// Writes a pod's status through `pods/status`, only to the pod with this uid.
-    fn write_status(&self, key: Key, uid: &str, status: Value, ctx: &mut Context<Self>) {
+    fn write_status(&self, key: Key, base: u64, uid: &str, status: Value, ctx: &mut Context<Self>) {
         let registry = self.registry.clone();
         let uid = uid.to_string();
         let addr = ctx.address();
@@ -647,7 +650,7 @@ impl Kubelet {
                 .set_status(storage_def(Kind::Pod), &key.0, &key.1, &uid, &status)
                 .await
                 .map(|w| meta::resource_version(&w.object));
-            addr.do_send(StatusWritten { key, result });
+            addr.do_send(StatusWritten { key, base, result });
         });
     }
 
@@ -712,6 +715,15 @@ impl Kubelet {
             _ => Arc::new(move |o: &Value| meta::str_at(o, &["spec", "nodeName"]) == name),
         }
     }
+}
+
+/// Whether a pod is synced again once its status write (computed from the pod at `base`)
+/// answered `written`, the cache holding the pod at `cached`: only when the write made a new
+/// version that the cache reached first (the syncs it triggered skipped their writes). A
+/// write that changed nothing must not resync: the same status would be computed and sent
+/// again, forever.
+fn resync_after_write(base: u64, written: u64, cached: u64) -> bool {
+    written > base && cached >= written
 }
 
 /// Creates the Node, or takes over an existing one; then writes its status (the create path
@@ -983,11 +995,13 @@ impl Handler<StatusWritten> for Kubelet {
                 entry.awaiting_rv = rv;
                 // The watch may have brought the written pod before this reply: the syncs it
                 // triggered skipped their writes, and changes since then are still unwritten.
+                // Unless nothing was written (the stored status already said it, up to the
+                // API's normalization): syncing again would only compute the same status.
                 let cached = self
                     .cache
                     .get(Kind::Pod, &msg.key.0, &msg.key.1)
                     .map_or(0, |p| meta::resource_version(p));
-                if cached >= rv {
+                if resync_after_write(msg.base, rv, cached) {
                     self.dirty.insert(msg.key);
                     self.queue_sync(ctx);
                 }
@@ -1029,6 +1043,17 @@ impl Handler<Shutdown> for Kubelet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_write_resyncs_only_when_it_wrote_and_the_watch_got_there_first() {
+        assert!(resync_after_write(5, 9, 9));
+        assert!(resync_after_write(5, 9, 12));
+        assert!(
+            !resync_after_write(5, 9, 7),
+            "the watch event will trigger the sync"
+        );
+        assert!(!resync_after_write(9, 9, 9), "nothing written: no loop");
+    }
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + secs).unwrap()
