@@ -27,6 +27,7 @@ pub async fn run(total: usize, clients: usize, api_only: bool) -> anyhow::Result
         },
         controllers: Default::default(),
         api_only,
+        caller_handles_signals: false,
     };
     let started = start(&args).await?;
     let handle = started.server.handle();

@@ -4,10 +4,12 @@
 //!
 //! # Layout
 //! - [`api`]: pod creates over HTTPS with concurrent clients.
+//! - [`docker`]: real containers, tutti against Docker Swarm on the same engine.
 //! - [`store`]: store writes per second in process (group commit).
 //! - [`schedule`]: pods bound per second by the scheduler on many nodes.
 
 pub mod api;
+pub mod docker;
 pub mod schedule;
 pub mod store;
 
@@ -19,6 +21,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "api",
         "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency",
+    ),
+    (
+        "docker",
+        "real containers: a 50-replica Deployment started and deleted, against Docker Swarm",
     ),
     (
         "schedule",

@@ -22,6 +22,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             )
             .await?
         }
+        // --ops is the replica count on each side.
+        "docker" => bench::docker::run(args.ops.unwrap_or(50)).await?,
         // --ops is the pod count; nodes are a tenth of it, as in 5,000 nodes for 50,000 pods.
         "schedule" => {
             let pods = args.ops.unwrap_or(50_000);

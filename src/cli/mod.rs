@@ -49,7 +49,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// How many operations to run (default: 20000 for api, 200000 for store).
+    /// How many operations to run (default: 20000 for api, 200000 for store); the replica
+    /// count for docker (default: 50).
     #[arg(long)]
     pub ops: Option<usize>,
 
@@ -98,6 +99,12 @@ pub struct UpArgs {
     /// alone, and for clients that bring their own control loops).
     #[arg(long)]
     pub api_only: bool,
+
+    /// Leave SIGINT and SIGTERM to the caller. By default the API server takes them and stops
+    /// the whole actix system, store included; callers in this process that must clean up
+    /// through the cluster first (`tutti bench docker`) set this. Not a flag.
+    #[arg(skip)]
+    pub caller_handles_signals: bool,
 }
 
 /// The control loops' flags of `tutti up` (Kubernetes' defaults).

@@ -247,7 +247,7 @@ pub async fn nodes_ready_progress(kubeconfig: std::path::PathBuf, expected: u64)
 }
 
 /// How many of the nodes have `Ready=True`.
-fn ready_nodes(nodes: &[Value]) -> usize {
+pub(crate) fn ready_nodes(nodes: &[Value]) -> usize {
     nodes
         .iter()
         .filter(|n| {

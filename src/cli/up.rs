@@ -109,6 +109,11 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     .shutdown_timeout(1)
     .bind_rustls_0_23((address.as_str(), args.port), tls)
     .with_context(|| format!("cannot listen on {}:{}", address, args.port))?;
+    let server = if args.caller_handles_signals {
+        server.disable_signals()
+    } else {
+        server
+    };
     let port = server
         .addrs()
         .first()
