@@ -256,6 +256,12 @@ impl Engine {
                 "cannot start the container: {e}"
             ))));
         }
+        // The pod may have been stopped or removed while the engine started it; the stop saw
+        // no container id yet, so this start cleans up after itself.
+        if !self.wanted(&owner.uid, name, attempt) {
+            self.remove(&id).await;
+            return Err(None);
+        }
         if let Ok(inspect) = self.docker.inspect_container(&id, None).await {
             let state = state_of(&inspect, &id);
             let image_id = inspect.image.clone().unwrap_or_default();
