@@ -503,9 +503,13 @@ impl Engine {
                 }))
                 .await
                 .unwrap_or_default();
-            for id in found.into_iter().filter_map(|c| c.id) {
-                engine.remove(&id).await;
-            }
+            // All at once: the engine removes containers concurrently, and a pod is gone only
+            // when the last of them is.
+            let removals = found
+                .iter()
+                .filter_map(|c| c.id.as_deref())
+                .map(|id| engine.remove(id));
+            futures_util::future::join_all(removals).await;
             let dir = engine.data_dir.join("pods").join(&uid);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 if e.kind() != std::io::ErrorKind::NotFound {
