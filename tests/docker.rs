@@ -98,6 +98,28 @@ impl DockerCluster {
             .to_string()
     }
 
+    /// Follows the removals of this node's containers from now on.
+    fn watch_removals(&self) -> Removals {
+        let mut child = Command::new("docker")
+            .args(["events", "--format", "{{.Actor.Attributes.name}}"])
+            .args(["--filter", "event=destroy", "--filter"])
+            .arg(format!("label=io.tutti.scope={}", self.scope()))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("docker events");
+        let out = child.stdout.take().expect("piped stdout");
+        let (tx, names) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Removals { child, names }
+    }
+
     /// Every container of this cluster's Docker node (running or not): `id name`.
     fn containers(&self) -> Vec<String> {
         let out = Command::new("docker")
@@ -149,17 +171,46 @@ fn http_get(ip: &str, port: u16, path: &str) -> Result<String, String> {
     }
 }
 
-/// Waits for a condition only polling can see (a server inside a container starting to
-/// answer): retries `f` every 200 ms until it succeeds or the deadline passes, then panics
-/// with the last error.
+/// Waits for a condition only polling can see (a figure appearing on /metrics): retries `f`,
+/// a command each time that paces the loop, until it succeeds or the deadline passes, then
+/// panics with the last error.
 fn eventually<T>(what: &str, deadline: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
     let until = Instant::now() + deadline;
     loop {
         match f() {
             Ok(v) => return v,
             Err(e) if Instant::now() >= until => panic!("{what}: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            Err(_) => {}
         }
+    }
+}
+
+/// The engine's `destroy` events for one Docker node's containers, as they come.
+struct Removals {
+    child: std::process::Child,
+    names: std::sync::mpsc::Receiver<String>,
+}
+
+impl Removals {
+    /// Feeds each removed container's name to `done` until it returns true; fails the test
+    /// naming `what` if the deadline passes first.
+    fn until(&self, what: &str, deadline: Duration, mut done: impl FnMut(&str) -> bool) {
+        let end = Instant::now() + deadline;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.names.recv_timeout(left) {
+                Ok(name) if done(&name) => return,
+                Ok(_) => {}
+                Err(_) => panic!("{what}: not within {deadline:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for Removals {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -207,6 +258,10 @@ spec:
       - name: peer
         image: tutti-test/busybox:2
         command: ["sh", "-c", "until wget -qO /www/peer.html http://localhost:8080/; do sleep 0.2; done; exec sleep 3600"]
+        # Ready once it fetched the page: a Ready pod has served both pages.
+        readinessProbe:
+          exec: {command: ["test", "-s", "/www/peer.html"]}
+          periodSeconds: 1
         volumeMounts:
         - {name: www, mountPath: /www}
       volumes:
@@ -269,17 +324,13 @@ fn a_deployment_runs_real_containers_reachable_on_their_pod_ips() {
     ips.dedup();
     assert_eq!(ips.len(), 3, "each pod has its own IP: {pods:?}");
     for (name, ip) in &pods {
-        // The init container wrote the page into the emptyDir the app container serves.
-        let body = eventually("the pod answers", Duration::from_secs(30), || {
-            http_get(ip, 8080, "/")
-        });
+        // The init container wrote the page into the emptyDir the app container serves (its
+        // httpGet readiness probe passed: it answers).
+        let body = http_get(ip, 8080, "/").expect("the pod answers");
         assert_eq!(body.trim(), format!("hello-from-{name}"));
-        // The peer container fetched it over localhost: the pod's containers share a network.
-        let peer = eventually(
-            "the peer fetched over localhost",
-            Duration::from_secs(30),
-            || http_get(ip, 8080, "/peer.html"),
-        );
+        // The peer container fetched it over localhost (its readiness says it has): the pod's
+        // containers share a network.
+        let peer = http_get(ip, 8080, "/peer.html").expect("the peer's copy");
         assert_eq!(peer.trim(), format!("hello-from-{name}"));
     }
     // Ready means the httpGet readiness probe passed; the tcpSocket liveness probe passing
@@ -342,12 +393,10 @@ fn a_deployment_runs_real_containers_reachable_on_their_pod_ips() {
     assert!(metrics.contains("tutti_container_cpu_usage_seconds_total{node=\"node-2\""));
 
     // Deleting the deployment removes every container of its pods.
+    let removals = dc.watch_removals();
     c.ok(&["delete", "deployment", "web", "--grace-period=1"]);
-    eventually("containers removed", Duration::from_secs(60), || {
-        match dc.containers().len() {
-            0 => Ok(()),
-            n => Err(format!("{n} containers left: {:?}", dc.containers())),
-        }
+    removals.until("every container removed", Duration::from_secs(60), |_| {
+        dc.containers().is_empty()
     });
 }
 
@@ -390,17 +439,15 @@ fn a_restarted_tutti_adopts_its_containers_without_duplicates() {
         "{}",
         String::from_utf8_lossy(&ghost.stderr)
     );
+    let removals = dc.watch_removals();
     dc.cluster.relaunch();
-    eventually("the orphan removed", Duration::from_secs(30), || {
-        match dc
-            .containers()
-            .iter()
-            .any(|l| l.contains("tutti-test-ghost"))
-        {
-            false => Ok(()),
-            true => Err("tutti-test-ghost is still there".to_string()),
-        }
+    removals.until("the orphan removed", Duration::from_secs(30), |name| {
+        name == "tutti-test-ghost"
     });
+    assert!(!dc
+        .containers()
+        .iter()
+        .any(|l| l.contains("tutti-test-ghost")));
     let c = &dc.cluster;
     c.ok(&[
         "wait",
@@ -416,9 +463,7 @@ fn a_restarted_tutti_adopts_its_containers_without_duplicates() {
     before_pods.sort();
     assert_eq!(after_pods, before_pods);
     for (_, ip) in &after_pods {
-        eventually("the pod still answers", Duration::from_secs(30), || {
-            http_get(ip, 8080, "/")
-        });
+        http_get(ip, 8080, "/").expect("the pod still answers");
     }
     let mut after = dc.containers();
     after.sort();
@@ -545,24 +590,13 @@ fn kubectl_logs_streams_follows_tails_and_reads_the_previous_instance() {
         ),
         "{err}"
     );
-    let quiet = eventually("quiet's output", Duration::from_secs(20), || {
-        let out = c.ok(&["logs", "ticker", "-c", "quiet"]);
-        if out.contains("from-quiet") {
-            Ok(out)
-        } else {
-            Err(out)
-        }
-    });
-    assert_eq!(quiet.trim(), "from-quiet");
+    c.kubectl_stream(&["logs", "-f", "ticker", "-c", "quiet"])
+        .wait_for(&["from-quiet"], Duration::from_secs(20));
+    assert_eq!(c.ok(&["logs", "ticker", "-c", "quiet"]), "from-quiet\n");
 
-    let all = eventually("a few lines", Duration::from_secs(20), || {
-        let out = c.ok(&["logs", "ticker", "-c", "tick"]);
-        if out.contains("line-3") {
-            Ok(out)
-        } else {
-            Err(out)
-        }
-    });
+    c.kubectl_stream(&["logs", "-f", "ticker", "-c", "tick"])
+        .wait_for(&["line-3"], Duration::from_secs(20));
+    let all = c.ok(&["logs", "ticker", "-c", "tick"]);
     assert!(all.starts_with("line-0\n"), "{all}");
     let tail = c.ok(&["logs", "ticker", "-c", "tick", "--tail=2"]);
     assert_eq!(tail.lines().count(), 2, "{tail}");
@@ -881,6 +915,7 @@ fn deleting_a_pod_that_ignores_sigterm_takes_its_grace_period_then_removes_it() 
         "--timeout=60s",
     ]);
     assert!(dc.containers().iter().any(|l| l.contains("_stubborn_")));
+    let removals = dc.watch_removals();
     let begin = Instant::now();
     c.ok(&["delete", "pod", "stubborn", "--timeout=60s"]);
     let took = begin.elapsed();
@@ -889,21 +924,10 @@ fn deleting_a_pod_that_ignores_sigterm_takes_its_grace_period_then_removes_it() 
         took >= Duration::from_secs(3),
         "deleted after {took:?}, before the grace period"
     );
-    eventually(
+    removals.until(
         "the pod's containers removed",
         Duration::from_secs(30),
-        || {
-            let left: Vec<String> = dc
-                .containers()
-                .into_iter()
-                .filter(|l| l.contains("_stubborn_"))
-                .collect();
-            if left.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("{left:?}"))
-            }
-        },
+        |_| !dc.containers().iter().any(|l| l.contains("_stubborn_")),
     );
 }
 
@@ -986,13 +1010,8 @@ fn config_maps_and_secrets_reach_the_container_as_env_and_files() {
         "pod/configured",
         "--timeout=60s",
     ]);
-    let out = eventually("the container's output", Duration::from_secs(20), || {
-        let out = c.ok(&["logs", "configured"]);
-        if out.lines().count() >= 3 {
-            Ok(out)
-        } else {
-            Err(out)
-        }
-    });
+    c.kubectl_stream(&["logs", "-f", "configured"])
+        .wait_for(&["s3cr3t"], Duration::from_secs(20));
+    let out = c.ok(&["logs", "configured"]);
     assert_eq!(out, "A=fast B=admin P_mode=fast\nbee\ns3cr3t\n");
 }
