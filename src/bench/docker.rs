@@ -38,7 +38,9 @@ use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 /// The image both orchestrators run, built locally (see [`ensure_image`]).
-const IMAGE: &str = "tutti-test/busybox:1";
+/// The same image, built by the same recipe, as `tests/docker.rs` uses: one image on the
+/// engine for both.
+const IMAGE: &str = "tutti-test/busybox:2";
 /// The Deployment's name and its pods' `app` label.
 const DEPLOYMENT: &str = "bench";
 /// The Deployment's container name.
@@ -268,7 +270,8 @@ fn ensure_image() -> anyhow::Result<()> {
     std::fs::write(
         dir.0.join("Dockerfile"),
         "FROM scratch\nCOPY busybox /bin/busybox\n\
-         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
+         RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+         RUN [\"/bin/mkdir\", \"-m\", \"1777\", \"/tmp\"]\nENV PATH=/bin\nCMD [\"/bin/sh\"]\n",
     )?;
     let context = dir.0.display().to_string();
     docker_cli(&["build", "-q", "-t", IMAGE, &context])?;
@@ -516,7 +519,7 @@ async fn measure_swarm(docker: &Docker, replicas: usize) -> anyhow::Result<Timin
 }
 
 /// What `docker service create --detach --no-resolve-image --replicas N
-/// --stop-grace-period 1s tutti-test/busybox:1 sleep 3600` sends. Through the API (1.30 and
+/// --stop-grace-period 1s tutti-test/busybox:2 sleep 3600` sends. Through the API (1.30 and
 /// later) the engine never asks a registry for the image's digest.
 fn service(replicas: usize) -> ServiceSpec {
     ServiceSpec {

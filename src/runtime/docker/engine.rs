@@ -483,7 +483,7 @@ impl Engine {
     /// Removes every container of the pod and its volumes, and forgets it.
     pub fn spawn_remove(&self, uid: &str) {
         lock(&self.shared).pods.remove(uid);
-        lock_map(&self.sandbox_locks).remove(uid);
+        lock(&self.sandbox_locks).remove(uid);
         let engine = self.clone();
         let uid = uid.to_string();
         actix_rt::spawn(async move {
@@ -632,15 +632,11 @@ async fn refresh(
     );
 }
 
-fn lock_map<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 fn lock_for(
     locks: &Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     uid: &str,
 ) -> Arc<tokio::sync::Mutex<()>> {
-    lock_map(locks).entry(uid.to_string()).or_default().clone()
+    lock(locks).entry(uid.to_string()).or_default().clone()
 }
 
 fn attempt_of(labels: &HashMap<String, String>) -> u32 {

@@ -92,7 +92,7 @@ impl Shared {
 
 /// Locks the shared state. A panic while holding the lock leaves plain data behind, still
 /// consistent enough to report from, so poisoning is ignored.
-pub fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+pub fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     shared
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
