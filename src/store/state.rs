@@ -88,6 +88,7 @@ pub struct StoreState {
     log: EventLog,
     watchers: HashMap<u64, Watcher>,
     next_watcher: u64,
+    events_sent: u64,
 }
 
 impl StoreState {
@@ -110,6 +111,7 @@ impl StoreState {
             log: EventLog::new(log_capacity, revision),
             watchers: HashMap::new(),
             next_watcher: 0,
+            events_sent: 0,
         })
     }
 
@@ -305,7 +307,7 @@ impl StoreState {
                 .sender
                 .try_send(WatchItem::Event(kind, event.object.clone()))
             {
-                Ok(()) => {}
+                Ok(()) => self.events_sent += 1,
                 // A watcher that cannot keep up is closed, as kube-apiserver closes slow
                 // watchers: its client relists and watches again.
                 Err(_) => gone.push(*id),
@@ -351,6 +353,11 @@ impl StoreState {
             initial,
             revision: self.committed,
         })
+    }
+
+    /// Watch events sent since the store was loaded (initial lists not counted).
+    pub fn events_sent(&self) -> u64 {
+        self.events_sent
     }
 
     /// Ends a watch.
