@@ -199,7 +199,7 @@ impl Handler<GetLatest> for StoreActor {
     type Result = Option<Arc<Value>>;
     fn handle(&mut self, msg: GetLatest, _: &mut Context<Self>) -> Self::Result {
         self.mailbox.dec();
-        self.state.latest(&msg.0).cloned()
+        self.state.latest(&msg.0)
     }
 }
 

@@ -66,7 +66,7 @@ impl Backend for RedbBackend {
                 match m {
                     Mutation::Put { key, value } => {
                         objects
-                            .insert(key.as_str(), value.as_slice())
+                            .insert(key.as_str(), &value[..])
                             .map_err(|e| err("writing object", e))?;
                     }
                     Mutation::Delete { key } => {
@@ -98,11 +98,11 @@ mod tests {
                 &[
                     Mutation::Put {
                         key: "/a".into(),
-                        value: b"1".to_vec(),
+                        value: b"1".to_vec().into(),
                     },
                     Mutation::Put {
                         key: "/b".into(),
-                        value: b"2".to_vec(),
+                        value: b"2".to_vec().into(),
                     },
                 ],
                 2,
