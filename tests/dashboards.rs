@@ -125,6 +125,23 @@ impl Prometheus {
 
     /// The samples `expr` returns now, or promtool's error.
     fn query(&self, expr: &str) -> Result<usize, String> {
+        let v = self.query_json(expr)?;
+        // An instant vector is an array of samples; a scalar is a [time, value] pair.
+        Ok(match &v {
+            Value::Array(a) if a.first().is_some_and(Value::is_object) => a.len(),
+            Value::Array(a) if !a.is_empty() => 1,
+            _ => 0,
+        })
+    }
+
+    /// The value of a one-sample expression (`sum(...)`), if it has one.
+    fn value(&self, expr: &str) -> Option<f64> {
+        let v = self.query_json(expr).ok()?;
+        let sample = v.as_array()?.first()?;
+        sample["value"][1].as_str()?.parse().ok()
+    }
+
+    fn query_json(&self, expr: &str) -> Result<Value, String> {
         let out = Command::new("promtool")
             .args(["query", "instant", "-o", "json", &self.url, expr])
             .output()
@@ -132,14 +149,7 @@ impl Prometheus {
         if !out.status.success() {
             return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
         }
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("promtool printed no JSON ({e})"))?;
-        // An instant vector is an array of samples; a scalar is a [time, value] pair.
-        Ok(match &v {
-            Value::Array(a) if a.first().is_some_and(Value::is_object) => a.len(),
-            Value::Array(a) if !a.is_empty() => 1,
-            _ => 0,
-        })
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("promtool printed no JSON ({e})"))
     }
 }
 
@@ -315,6 +325,53 @@ fn every_dashboard_expression_returns_data() {
             .map(|(p, e)| format!("{p}: {e}"))
             .collect::<Vec<_>>()
             .join("\n")
+    );
+
+    // The figures say what happened, not merely that series exist (most start at zero).
+    // Two nodes either way: with the engine, node-2 is the Docker node.
+    let nodes = 2.0;
+    let expected = [
+        (r#"sum(tutti_nodes{ready="true"})"#, nodes),
+        (
+            r#"sum(tutti_pods{phase="Running"})"#,
+            if docker { 5.0 } else { 4.0 },
+        ),
+        (r#"sum(tutti_pods{phase="Pending"})"#, 1.0),
+        ("sum(tutti_pod_startup_duration_seconds_count)", 4.0),
+        (
+            r#"sum(tutti_scheduler_schedule_attempts_total{result="scheduled"})"#,
+            4.0,
+        ),
+        (
+            r#"sum(tutti_scheduler_schedule_attempts_total{result="unschedulable"})"#,
+            1.0,
+        ),
+        (
+            r#"sum(tutti_controller_reconciles_total{controller="replicaset"})"#,
+            1.0,
+        ),
+        (r#"sum(tutti_apiserver_requests_total{code="404"})"#, 1.0),
+        ("sum(tutti_store_commit_writes_sum)", 10.0),
+    ];
+    for (expr, at_least) in expected {
+        let mut got = prometheus.value(expr);
+        while got.is_none_or(|v| v < at_least) && Instant::now() < deadline {
+            std::thread::park_timeout(Duration::from_millis(500));
+            got = prometheus.value(expr);
+        }
+        assert!(
+            got.is_some_and(|v| v >= at_least),
+            "{expr}: {got:?}, expected at least {at_least}"
+        );
+    }
+    // Exactly, where the cluster is settled: the gauges must not double count.
+    assert_eq!(
+        prometheus.value(r#"sum(tutti_nodes{ready="true"})"#),
+        Some(nodes)
+    );
+    assert_eq!(
+        prometheus.value(r#"sum(tutti_pods{phase="Pending"})"#),
+        Some(1.0)
     );
     drop(prometheus);
     drop(guard);
