@@ -18,9 +18,10 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// First and longest wait between two pulls of an image that failed (kubelet: 10 s, 300 s).
 const PULL_BACKOFF: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(300));
@@ -231,10 +232,12 @@ impl Engine {
             name: Some(container_name.clone()),
             ..CreateContainerOptions::default()
         };
-        let created = match self
-            .docker
-            .create_container(Some(options()), body.clone())
-            .await
+        let created = match timed(
+            "create",
+            &owner.uid,
+            self.docker.create_container(Some(options()), body.clone()),
+        )
+        .await
         {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
@@ -251,7 +254,7 @@ impl Engine {
             self.remove(&id).await;
             return Err(None);
         }
-        if let Err(e) = self.docker.start_container(&id, None).await {
+        if let Err(e) = timed("start", &owner.uid, self.docker.start_container(&id, None)).await {
             return Err(Some(start_error(&format!(
                 "cannot start the container: {e}"
             ))));
@@ -262,7 +265,13 @@ impl Engine {
             self.remove(&id).await;
             return Err(None);
         }
-        if let Ok(inspect) = self.docker.inspect_container(&id, None).await {
+        if let Ok(inspect) = timed(
+            "inspect",
+            &owner.uid,
+            self.docker.inspect_container(&id, None),
+        )
+        .await
+        {
             let state = state_of(&inspect, &id);
             let image_id = inspect.image.clone().unwrap_or_default();
             self.set(&owner.uid, name, attempt, Some((id, image_id)), state);
@@ -292,10 +301,13 @@ impl Engine {
             ..CreateContainerOptions::default()
         };
         let body = spec::sandbox_body(owner, &hostname);
-        let created = match self
-            .docker
-            .create_container(Some(options.clone()), body.clone())
-            .await
+        let created = match timed(
+            "create sandbox",
+            &owner.uid,
+            self.docker
+                .create_container(Some(options.clone()), body.clone()),
+        )
+        .await
         {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
@@ -305,8 +317,18 @@ impl Engine {
             }
             other => other?,
         };
-        self.docker.start_container(&created.id, None).await?;
-        let inspect = self.docker.inspect_container(&created.id, None).await?;
+        timed(
+            "start sandbox",
+            &owner.uid,
+            self.docker.start_container(&created.id, None),
+        )
+        .await?;
+        let inspect = timed(
+            "inspect sandbox",
+            &owner.uid,
+            self.docker.inspect_container(&created.id, None),
+        )
+        .await?;
         let mut shared = lock(&self.shared);
         let record = shared.pods.entry(owner.uid.clone()).or_default();
         record.sandbox = Some(created.id.clone());
@@ -329,7 +351,9 @@ impl Engine {
             "" => "IfNotPresent",
             p => p,
         };
-        let present = self.docker.inspect_image(image).await.is_ok();
+        let present = timed("inspect image", uid, self.docker.inspect_image(image))
+            .await
+            .is_ok();
         match policy {
             "Never" if !present => {
                 return Err(Some(ContainerState::Waiting {
@@ -449,10 +473,12 @@ impl Engine {
                         t: Some(seconds),
                         ..StopContainerOptions::default()
                     };
-                    if let Err(e) = engine.docker.stop_container(id, Some(options)).await {
+                    let stopped = engine.docker.stop_container(id, Some(options));
+                    if let Err(e) = timed("stop", &uid, stopped).await {
                         tracing::debug!(container = %id, error = %e, "stop");
                     }
-                    if let Ok(inspect) = engine.docker.inspect_container(id, None).await {
+                    let inspected = engine.docker.inspect_container(id, None);
+                    if let Ok(inspect) = timed("inspect", &uid, inspected).await {
                         let image_id = inspect.image.clone().unwrap_or_default();
                         let state = state_of(&inspect, id);
                         engine.set(&uid, name, *attempt, Some((id.clone(), image_id)), state);
@@ -494,15 +520,12 @@ impl Engine {
                     format!("{}={uid}", spec::POD_UID_LABEL),
                 ],
             )]);
-            let found = engine
-                .docker
-                .list_containers(Some(ListContainersOptions {
-                    all: true,
-                    filters: Some(filters),
-                    ..ListContainersOptions::default()
-                }))
-                .await
-                .unwrap_or_default();
+            let listed = engine.docker.list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..ListContainersOptions::default()
+            }));
+            let found = timed("list", &uid, listed).await.unwrap_or_default();
             // All at once: the engine removes containers concurrently, and a pod is gone only
             // when the last of them is.
             let removals = found
@@ -529,7 +552,7 @@ impl Engine {
         let options = KillContainerOptions {
             signal: "SIGKILL".to_string(),
         };
-        if let Err(e) = self.docker.kill_container(id, Some(options)).await {
+        if let Err(e) = timed("kill", id, self.docker.kill_container(id, Some(options))).await {
             tracing::debug!(container = %id, error = %e, "kill");
         }
     }
@@ -540,7 +563,13 @@ impl Engine {
             v: true,
             ..RemoveContainerOptions::default()
         };
-        if let Err(e) = self.docker.remove_container(id, Some(options)).await {
+        if let Err(e) = timed(
+            "remove",
+            id,
+            self.docker.remove_container(id, Some(options)),
+        )
+        .await
+        {
             tracing::debug!(container = %id, error = %e, "remove");
         }
     }
@@ -572,6 +601,21 @@ impl Engine {
     ) {
         set_state(&self.shared, uid, name, attempt, ids, state);
     }
+}
+
+/// Awaits one request to the engine and logs how long it took, at debug level
+/// (`RUST_LOG=tutti::runtime::docker=debug`), so that a run shows where its seconds go.
+async fn timed<T>(call: &'static str, subject: &str, request: impl Future<Output = T>) -> T {
+    let begin = Instant::now();
+    let out = request.await;
+    let ms = begin.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(
+        call,
+        subject,
+        ms = format_args!("{ms:.1}"),
+        "engine request"
+    );
+    out
 }
 
 /// Records an instance's state if it is still the container's latest, and wakes the kubelet.
@@ -617,7 +661,13 @@ async fn refresh(
     if name == SANDBOX {
         return;
     }
-    let Ok(inspect) = docker.inspect_container(id, None).await else {
+    let Ok(inspect) = timed(
+        "inspect on event",
+        &owner.uid,
+        docker.inspect_container(id, None),
+    )
+    .await
+    else {
         return;
     };
     let image_id = inspect.image.clone().unwrap_or_default();
