@@ -226,6 +226,11 @@ impl Engine {
         self.ensure_image(container, &owner.uid, name, attempt)
             .await?;
         let resolved = self.configure(pod, container, &owner.uid, attempt).await?;
+        // The pod may have been stopped while its sandbox was made (a stop waits for that, then
+        // removes the sandbox): a container made now would only fail to start or be removed.
+        if !self.wanted(&owner.uid, name, attempt) {
+            return Err(None);
+        }
         let body = spec::container_body(owner, container, attempt, &sandbox, &resolved);
         let container_name = owner.container_name(name, attempt);
         let options = || CreateContainerOptions {
@@ -446,9 +451,13 @@ impl Engine {
         }
     }
 
-    /// Stops the pod's containers (SIGTERM, SIGKILL after `grace`), then its sandbox.
+    /// Stops the pod's containers (SIGTERM, SIGKILL after `grace`) and records how they ended,
+    /// then removes them and the sandbox. The kubelet stops a pod only to delete it, and what it
+    /// reports from then on is in the record, so nothing is kept for later: each container goes
+    /// in one request (the sandbox's forced removal kills it), while the kubelet deletes the pod
+    /// object, rather than a kill of the sandbox now and the removals after that round trip.
     pub fn spawn_stop(&self, uid: &str, grace: Duration) {
-        let (containers, sandbox) = {
+        let (containers, pod_lock) = {
             let mut shared = lock(&self.shared);
             let Some(record) = shared.pods.get_mut(uid) else {
                 return;
@@ -459,7 +468,9 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, i)| Some((n.clone(), i.attempt, i.docker_id.clone()?)))
                 .collect();
-            (containers, record.sandbox.clone())
+            // Taken now: a `spawn_remove` meanwhile drops it from the map, and must not find
+            // another one put back.
+            (containers, lock_for(&self.sandbox_locks, uid))
         };
         let engine = self.clone();
         let uid = uid.to_string();
@@ -486,8 +497,15 @@ impl Engine {
                 }
             });
             futures_util::future::join_all(stops).await;
-            if let Some(id) = sandbox {
-                engine.kill(&id).await;
+            {
+                // Under the pod's lock: a sandbox being created is waited for, and a
+                // `spawn_remove` of the pod waits for this one and finds nothing left.
+                let _held = pod_lock.lock().await;
+                engine.remove_all(&uid).await;
+                if let Some(record) = lock(&engine.shared).pods.get_mut(&uid) {
+                    // Gone; the IP stays for the final status.
+                    record.sandbox = None;
+                }
             }
             lock(&engine.shared).wake(&uid);
         });
@@ -509,30 +527,16 @@ impl Engine {
     /// Removes every container of the pod and its volumes, and forgets it.
     pub fn spawn_remove(&self, uid: &str) {
         lock(&self.shared).pods.remove(uid);
-        lock(&self.sandbox_locks).remove(uid);
+        let pod_lock = lock(&self.sandbox_locks).remove(uid);
         let engine = self.clone();
         let uid = uid.to_string();
         actix_rt::spawn(async move {
-            let filters = HashMap::from([(
-                "label".to_string(),
-                vec![
-                    format!("{}={}", spec::SCOPE_LABEL, engine.scope),
-                    format!("{}={uid}", spec::POD_UID_LABEL),
-                ],
-            )]);
-            let listed = engine.docker.list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(filters),
-                ..ListContainersOptions::default()
-            }));
-            let found = timed("list", &uid, listed).await.unwrap_or_default();
-            // All at once: the engine removes containers concurrently, and a pod is gone only
-            // when the last of them is.
-            let removals = found
-                .iter()
-                .filter_map(|c| c.id.as_deref())
-                .map(|id| engine.remove(id));
-            futures_util::future::join_all(removals).await;
+            // After the removal a stop of the pod has under way, if any.
+            let _held = match &pod_lock {
+                Some(pod_lock) => Some(pod_lock.lock().await),
+                None => None,
+            };
+            engine.remove_all(&uid).await;
             let dir = engine.data_dir.join("pods").join(&uid);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 if e.kind() != std::io::ErrorKind::NotFound {
@@ -540,6 +544,30 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// Removes (forcibly) every container the engine holds for the pod, the sandbox included.
+    async fn remove_all(&self, uid: &str) {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![
+                format!("{}={}", spec::SCOPE_LABEL, self.scope),
+                format!("{}={uid}", spec::POD_UID_LABEL),
+            ],
+        )]);
+        let listed = self.docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..ListContainersOptions::default()
+        }));
+        let found = timed("list", uid, listed).await.unwrap_or_default();
+        // All at once: the engine removes containers concurrently, and a pod is gone only
+        // when the last of them is.
+        let removals = found
+            .iter()
+            .filter_map(|c| c.id.as_deref())
+            .map(|id| self.remove(id));
+        futures_util::future::join_all(removals).await;
     }
 
     /// Removes one container (a dead instance older than the previous one).
