@@ -423,6 +423,9 @@ impl Kubelet {
             let seen = self.runtime.container_states(&view.uid, now);
             let out = pod::step(&view, &mut entry.state, &seen, now);
             for action in &out.actions {
+                if !matches!(action, Action::Event { .. }) {
+                    tracing::debug!(pod = %view.name, ?action, "kubelet action");
+                }
                 match action {
                     Action::Start(c) => {
                         if let Err(e) = self.runtime.start_container(&pod, c, now) {
@@ -642,6 +645,7 @@ impl Kubelet {
 
     /// Writes a pod's status through `pods/status`, only to the pod with this uid.
     fn write_status(&self, key: Key, base: u64, uid: &str, status: Value, ctx: &mut Context<Self>) {
+        tracing::debug!(pod = %key.1, phase = %meta::str_at(&status, &["phase"]), "kubelet status write");
         let registry = self.registry.clone();
         let uid = uid.to_string();
         let addr = ctx.address();

@@ -363,6 +363,7 @@ async fn deploy_and_delete(
     }
 
     let begin = Instant::now();
+    tracing::debug!("clock starts: tutti: creating the Deployment");
     let (status, body) = client
         .request(
             Method::POST,
@@ -393,6 +394,7 @@ async fn deploy_and_delete(
     };
 
     let begin = Instant::now();
+    tracing::debug!("clock starts: tutti: deleting the Deployment");
     let (status, body) = delete_deployment(client).await?;
     anyhow::ensure!(
         status == 200 || status == 202,
@@ -474,6 +476,7 @@ async fn measure_swarm(docker: &Docker, replicas: usize) -> anyhow::Result<Timin
     }
 
     let begin = Instant::now();
+    tracing::debug!("clock starts: swarm: creating the service");
     docker
         .create_service(service(replicas), None)
         .await
@@ -506,6 +509,7 @@ async fn measure_swarm(docker: &Docker, replicas: usize) -> anyhow::Result<Timin
     };
 
     let begin = Instant::now();
+    tracing::debug!("clock starts: swarm: removing the service");
     docker
         .delete_service(SERVICE)
         .await

@@ -107,7 +107,9 @@ pub trait Runtime {
     ) -> Result<String, RuntimeError>;
 
     /// Asks every running container of the pod to stop; those still running after `grace`
-    /// are killed.
+    /// are killed. The kubelet stops a pod only to delete it: once they have stopped, a runtime
+    /// may remove the pod's containers, as long as [`Runtime::container_states`] still reports
+    /// how they ended until [`Runtime::remove_pod`].
     fn stop_pod(&mut self, pod_uid: &str, grace: Duration, now: Timestamp);
 
     /// Makes a running container exit with `exit_code` as if it had crashed (chaos). A

@@ -18,9 +18,10 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// First and longest wait between two pulls of an image that failed (kubelet: 10 s, 300 s).
 const PULL_BACKOFF: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(300));
@@ -225,16 +226,23 @@ impl Engine {
         self.ensure_image(container, &owner.uid, name, attempt)
             .await?;
         let resolved = self.configure(pod, container, &owner.uid, attempt).await?;
+        // The pod may have been stopped while its sandbox was made (a stop waits for that, then
+        // removes the sandbox): a container made now would only fail to start or be removed.
+        if !self.wanted(&owner.uid, name, attempt) {
+            return Err(None);
+        }
         let body = spec::container_body(owner, container, attempt, &sandbox, &resolved);
         let container_name = owner.container_name(name, attempt);
         let options = || CreateContainerOptions {
             name: Some(container_name.clone()),
             ..CreateContainerOptions::default()
         };
-        let created = match self
-            .docker
-            .create_container(Some(options()), body.clone())
-            .await
+        let created = match timed(
+            "create",
+            &owner.uid,
+            self.docker.create_container(Some(options()), body.clone()),
+        )
+        .await
         {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
@@ -251,7 +259,7 @@ impl Engine {
             self.remove(&id).await;
             return Err(None);
         }
-        if let Err(e) = self.docker.start_container(&id, None).await {
+        if let Err(e) = timed("start", &owner.uid, self.docker.start_container(&id, None)).await {
             return Err(Some(start_error(&format!(
                 "cannot start the container: {e}"
             ))));
@@ -262,7 +270,13 @@ impl Engine {
             self.remove(&id).await;
             return Err(None);
         }
-        if let Ok(inspect) = self.docker.inspect_container(&id, None).await {
+        if let Ok(inspect) = timed(
+            "inspect",
+            &owner.uid,
+            self.docker.inspect_container(&id, None),
+        )
+        .await
+        {
             let state = state_of(&inspect, &id);
             let image_id = inspect.image.clone().unwrap_or_default();
             self.set(&owner.uid, name, attempt, Some((id, image_id)), state);
@@ -292,10 +306,13 @@ impl Engine {
             ..CreateContainerOptions::default()
         };
         let body = spec::sandbox_body(owner, &hostname);
-        let created = match self
-            .docker
-            .create_container(Some(options.clone()), body.clone())
-            .await
+        let created = match timed(
+            "create sandbox",
+            &owner.uid,
+            self.docker
+                .create_container(Some(options.clone()), body.clone()),
+        )
+        .await
         {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
@@ -305,8 +322,18 @@ impl Engine {
             }
             other => other?,
         };
-        self.docker.start_container(&created.id, None).await?;
-        let inspect = self.docker.inspect_container(&created.id, None).await?;
+        timed(
+            "start sandbox",
+            &owner.uid,
+            self.docker.start_container(&created.id, None),
+        )
+        .await?;
+        let inspect = timed(
+            "inspect sandbox",
+            &owner.uid,
+            self.docker.inspect_container(&created.id, None),
+        )
+        .await?;
         let mut shared = lock(&self.shared);
         let record = shared.pods.entry(owner.uid.clone()).or_default();
         record.sandbox = Some(created.id.clone());
@@ -329,7 +356,9 @@ impl Engine {
             "" => "IfNotPresent",
             p => p,
         };
-        let present = self.docker.inspect_image(image).await.is_ok();
+        let present = timed("inspect image", uid, self.docker.inspect_image(image))
+            .await
+            .is_ok();
         match policy {
             "Never" if !present => {
                 return Err(Some(ContainerState::Waiting {
@@ -422,9 +451,13 @@ impl Engine {
         }
     }
 
-    /// Stops the pod's containers (SIGTERM, SIGKILL after `grace`), then its sandbox.
+    /// Stops the pod's containers (SIGTERM, SIGKILL after `grace`) and records how they ended,
+    /// then removes them and the sandbox. The kubelet stops a pod only to delete it, and what it
+    /// reports from then on is in the record, so nothing is kept for later: each container goes
+    /// in one request (the sandbox's forced removal kills it), while the kubelet deletes the pod
+    /// object, rather than a kill of the sandbox now and the removals after that round trip.
     pub fn spawn_stop(&self, uid: &str, grace: Duration) {
-        let (containers, sandbox) = {
+        let (containers, pod_lock) = {
             let mut shared = lock(&self.shared);
             let Some(record) = shared.pods.get_mut(uid) else {
                 return;
@@ -435,7 +468,9 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, i)| Some((n.clone(), i.attempt, i.docker_id.clone()?)))
                 .collect();
-            (containers, record.sandbox.clone())
+            // Taken now: a `spawn_remove` meanwhile drops it from the map, and must not find
+            // another one put back.
+            (containers, lock_for(&self.sandbox_locks, uid))
         };
         let engine = self.clone();
         let uid = uid.to_string();
@@ -449,10 +484,12 @@ impl Engine {
                         t: Some(seconds),
                         ..StopContainerOptions::default()
                     };
-                    if let Err(e) = engine.docker.stop_container(id, Some(options)).await {
+                    let stopped = engine.docker.stop_container(id, Some(options));
+                    if let Err(e) = timed("stop", &uid, stopped).await {
                         tracing::debug!(container = %id, error = %e, "stop");
                     }
-                    if let Ok(inspect) = engine.docker.inspect_container(id, None).await {
+                    let inspected = engine.docker.inspect_container(id, None);
+                    if let Ok(inspect) = timed("inspect", &uid, inspected).await {
                         let image_id = inspect.image.clone().unwrap_or_default();
                         let state = state_of(&inspect, id);
                         engine.set(&uid, name, *attempt, Some((id.clone(), image_id)), state);
@@ -460,8 +497,15 @@ impl Engine {
                 }
             });
             futures_util::future::join_all(stops).await;
-            if let Some(id) = sandbox {
-                engine.kill(&id).await;
+            {
+                // Under the pod's lock: a sandbox being created is waited for, and a
+                // `spawn_remove` of the pod waits for this one and finds nothing left.
+                let _held = pod_lock.lock().await;
+                engine.remove_all(&uid).await;
+                if let Some(record) = lock(&engine.shared).pods.get_mut(&uid) {
+                    // Gone; the IP stays for the final status.
+                    record.sandbox = None;
+                }
             }
             lock(&engine.shared).wake(&uid);
         });
@@ -483,33 +527,16 @@ impl Engine {
     /// Removes every container of the pod and its volumes, and forgets it.
     pub fn spawn_remove(&self, uid: &str) {
         lock(&self.shared).pods.remove(uid);
-        lock(&self.sandbox_locks).remove(uid);
+        let pod_lock = lock(&self.sandbox_locks).remove(uid);
         let engine = self.clone();
         let uid = uid.to_string();
         actix_rt::spawn(async move {
-            let filters = HashMap::from([(
-                "label".to_string(),
-                vec![
-                    format!("{}={}", spec::SCOPE_LABEL, engine.scope),
-                    format!("{}={uid}", spec::POD_UID_LABEL),
-                ],
-            )]);
-            let found = engine
-                .docker
-                .list_containers(Some(ListContainersOptions {
-                    all: true,
-                    filters: Some(filters),
-                    ..ListContainersOptions::default()
-                }))
-                .await
-                .unwrap_or_default();
-            // All at once: the engine removes containers concurrently, and a pod is gone only
-            // when the last of them is.
-            let removals = found
-                .iter()
-                .filter_map(|c| c.id.as_deref())
-                .map(|id| engine.remove(id));
-            futures_util::future::join_all(removals).await;
+            // After the removal a stop of the pod has under way, if any.
+            let _held = match &pod_lock {
+                Some(pod_lock) => Some(pod_lock.lock().await),
+                None => None,
+            };
+            engine.remove_all(&uid).await;
             let dir = engine.data_dir.join("pods").join(&uid);
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 if e.kind() != std::io::ErrorKind::NotFound {
@@ -517,6 +544,30 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// Removes (forcibly) every container the engine holds for the pod, the sandbox included.
+    async fn remove_all(&self, uid: &str) {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![
+                format!("{}={}", spec::SCOPE_LABEL, self.scope),
+                format!("{}={uid}", spec::POD_UID_LABEL),
+            ],
+        )]);
+        let listed = self.docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..ListContainersOptions::default()
+        }));
+        let found = timed("list", uid, listed).await.unwrap_or_default();
+        // All at once: the engine removes containers concurrently, and a pod is gone only
+        // when the last of them is.
+        let removals = found
+            .iter()
+            .filter_map(|c| c.id.as_deref())
+            .map(|id| self.remove(id));
+        futures_util::future::join_all(removals).await;
     }
 
     /// Removes one container (a dead instance older than the previous one).
@@ -529,7 +580,7 @@ impl Engine {
         let options = KillContainerOptions {
             signal: "SIGKILL".to_string(),
         };
-        if let Err(e) = self.docker.kill_container(id, Some(options)).await {
+        if let Err(e) = timed("kill", id, self.docker.kill_container(id, Some(options))).await {
             tracing::debug!(container = %id, error = %e, "kill");
         }
     }
@@ -540,7 +591,13 @@ impl Engine {
             v: true,
             ..RemoveContainerOptions::default()
         };
-        if let Err(e) = self.docker.remove_container(id, Some(options)).await {
+        if let Err(e) = timed(
+            "remove",
+            id,
+            self.docker.remove_container(id, Some(options)),
+        )
+        .await
+        {
             tracing::debug!(container = %id, error = %e, "remove");
         }
     }
@@ -572,6 +629,21 @@ impl Engine {
     ) {
         set_state(&self.shared, uid, name, attempt, ids, state);
     }
+}
+
+/// Awaits one request to the engine and logs how long it took, at debug level
+/// (`RUST_LOG=tutti::runtime::docker=debug`), so that a run shows where its seconds go.
+async fn timed<T>(call: &'static str, subject: &str, request: impl Future<Output = T>) -> T {
+    let begin = Instant::now();
+    let out = request.await;
+    let ms = begin.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(
+        call,
+        subject,
+        ms = format_args!("{ms:.1}"),
+        "engine request"
+    );
+    out
 }
 
 /// Records an instance's state if it is still the container's latest, and wakes the kubelet.
@@ -617,7 +689,13 @@ async fn refresh(
     if name == SANDBOX {
         return;
     }
-    let Ok(inspect) = docker.inspect_container(id, None).await else {
+    let Ok(inspect) = timed(
+        "inspect on event",
+        &owner.uid,
+        docker.inspect_container(id, None),
+    )
+    .await
+    else {
         return;
     };
     let image_id = inspect.image.clone().unwrap_or_default();
