@@ -48,8 +48,11 @@ struct Listed {
     objects: Vec<Arc<Value>>,
 }
 
-/// How long dirty uids gather before a round of reconciles (lets a fresh watch fill the graph).
-const BATCH: Duration = Duration::from_millis(200);
+/// How long dirty uids gather before a round of reconciles. Short: nothing is decided before
+/// every kind is listed, and an owner missing from the graph is looked up, so the window only
+/// coalesces work; each level of a cascading delete waits it once (it was 200 ms: a Deployment's
+/// pods started stopping 0.4 s after its delete).
+const BATCH: Duration = Duration::from_millis(20);
 /// How long to wait before retrying a failed action.
 const RETRY: Duration = Duration::from_secs(1);
 
