@@ -373,6 +373,28 @@ fn every_dashboard_expression_returns_data() {
         prometheus.value(r#"sum(tutti_pods{phase="Pending"})"#),
         Some(1.0)
     );
+
+    // And the exposition itself passes Prometheus's own lint (names, units, HELP).
+    let text = cluster.ok(&["get", "--raw", "/metrics"]);
+    let mut lint = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run promtool check metrics");
+    {
+        use std::io::Write;
+        let mut stdin = lint.stdin.take().expect("piped stdin");
+        stdin.write_all(text.as_bytes()).expect("write metrics");
+    }
+    let out = lint.wait_with_output().expect("promtool check metrics");
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     drop(prometheus);
     drop(guard);
 }
