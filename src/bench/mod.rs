@@ -7,11 +7,15 @@
 //! - [`docker`]: real containers, tutti against Docker Swarm on the same engine.
 //! - [`store`]: store writes per second in process (group commit).
 //! - [`schedule`]: pods bound per second by the scheduler on many nodes.
+//! - [`cluster`]: the in-process cluster the scenarios build, and what they create in it.
+//! - [`watch`]: store watches folded on threads of their own into what the figures need.
 
 pub mod api;
+pub mod cluster;
 pub mod docker;
 pub mod schedule;
 pub mod store;
+pub mod watch;
 
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -93,6 +97,24 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// Milliseconds, for the reports.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A figure of this process's memory from `/proc/self/status` in KiB: `VmRSS` (resident now)
+/// or `VmHWM` (the peak resident size). None off Linux.
+pub fn memory_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// A fresh directory under the system temp dir, removed when dropped.
 pub struct ScratchDir(pub std::path::PathBuf);
 
@@ -123,6 +145,13 @@ mod tests {
         assert_eq!(percentile(&v, 50.0), Duration::from_millis(51));
         assert_eq!(percentile(&v, 99.0), Duration::from_millis(99));
         assert_eq!(percentile(&[], 99.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn this_process_has_a_resident_size_and_a_peak() {
+        let (rss, peak) = (memory_kib("VmRSS").unwrap(), memory_kib("VmHWM").unwrap());
+        assert!(rss > 0 && peak >= rss, "{rss} {peak}");
+        assert_eq!(memory_kib("NoSuchField"), None);
     }
 
     #[test]

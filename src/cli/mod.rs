@@ -4,8 +4,10 @@
 //! - [`up`]: `tutti up`, an all-in-one cluster in this process.
 //! - [`bench`]: `tutti bench`, the benchmark scenarios.
 //! - [`sim`]: simulated nodes: `tutti up --nodes`, `tutti node ...`, `tutti pod crash`.
+//! - [`progress`]: progress bars for long waits, drawn only on a terminal.
 
 pub mod bench;
+pub mod progress;
 pub mod sim;
 pub mod up;
 
@@ -105,6 +107,23 @@ pub struct UpArgs {
     /// through the cluster first (`tutti bench docker`) set this. Not a flag.
     #[arg(skip)]
     pub caller_handles_signals: bool,
+}
+
+impl UpArgs {
+    /// A cluster in `data_dir` on 127.0.0.1 at a free port, with `tutti up`'s default nodes and
+    /// control loops (benchmarks set the fields they need from there).
+    pub fn local(data_dir: PathBuf) -> UpArgs {
+        UpArgs {
+            data_dir: Some(data_dir),
+            port: 0,
+            address: "127.0.0.1".into(),
+            controllers: ControllerFlags::default(),
+            kubeconfig: None,
+            nodes: sim::NodeArgs::default(),
+            api_only: false,
+            caller_handles_signals: false,
+        }
+    }
 }
 
 /// The control loops' flags of `tutti up` (Kubernetes' defaults).
