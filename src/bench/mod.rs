@@ -7,12 +7,18 @@
 //! - [`docker`]: real containers, tutti against Docker Swarm on the same engine.
 //! - [`store`]: store writes per second in process (group commit).
 //! - [`schedule`]: pods bound per second by the scheduler on many nodes.
+//! - [`density`]: many nodes, many pods through Deployments: time to Running, memory.
+//! - [`churn`]: pods created and deleted at a fixed rate: API and startup latency (the SLOs).
+//! - [`failover`]: a tenth of the nodes stop: time until every Deployment is available again.
 //! - [`cluster`]: the in-process cluster the scenarios build, and what they create in it.
 //! - [`watch`]: store watches folded on threads of their own into what the figures need.
 
 pub mod api;
+pub mod churn;
 pub mod cluster;
+pub mod density;
 pub mod docker;
+pub mod failover;
 pub mod schedule;
 pub mod store;
 pub mod watch;
@@ -27,8 +33,23 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency",
     ),
     (
+        "churn",
+        "100 nodes over HTTPS, pods created and deleted at --rate (100/s) for --duration (60s) \
+         around a population of --pods (1,000): API latency per verb, pod startup p99",
+    ),
+    (
+        "density",
+        "--nodes (1,000) simulated nodes, --pods (100,000) pods through Deployments: time to all \
+         Running, pods/s, startup p50/p99, peak RSS, RSS per pod",
+    ),
+    (
         "docker",
         "real containers: a 50-replica Deployment started and deleted, against Docker Swarm",
+    ),
+    (
+        "failover",
+        "--nodes (500) nodes, --pods (10,000) pods through Deployments, then a tenth of the nodes \
+         stop: time until every Deployment is available again",
     ),
     (
         "schedule",

@@ -66,6 +66,24 @@ pub struct BenchArgs {
     #[arg(long)]
     pub with_control_plane: bool,
 
+    /// Simulated nodes (density, churn, failover) [default: 1000 for density, 100 for churn,
+    /// 500 for failover].
+    #[arg(long)]
+    pub nodes: Option<usize>,
+
+    /// Pods (density, failover), or the standing population of churn [default: 100000 for
+    /// density, 1000 for churn, 10000 for failover].
+    #[arg(long)]
+    pub pods: Option<usize>,
+
+    /// `churn`: pods created (and at steady state deleted) per second [default: 100].
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// `churn`: how long the load runs (`60s`, `5m`) [default: 60s].
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
