@@ -23,17 +23,18 @@
 use super::cluster::{pod_spec, ready_nodes, wait_nodes_ready};
 use super::watch::{Arrivals, Consumer};
 use super::{millis, percentile, Report, ScratchDir};
+use crate::actors::controllers::informer::SharedFilter;
 use crate::api::meta;
 use crate::api::resources::Kind;
 use crate::cli::sim::NodeArgs;
 use crate::cli::UpArgs;
 use crate::client::{ApiClient, ClientConfig};
-use crate::store::state::Filter;
 use awc::http::Method;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The scenario's parameters.
@@ -126,7 +127,7 @@ pub async fn run(churn: Churn) -> anyhow::Result<Report> {
     let client = ClientConfig::from_kubeconfig(&started.kubeconfig)?.client(64)?;
 
     let total = (churn.rate * churn.duration.as_secs_f64()).round() as usize;
-    let running: Filter = Box::new(|pod: &Value| {
+    let running: SharedFilter = Arc::new(|pod: &Value| {
         meta::name(pod).starts_with("churn-")
             && meta::str_at(pod, &["status", "phase"]) == "Running"
     });

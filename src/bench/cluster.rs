@@ -8,6 +8,7 @@ use super::watch::{Arrivals, Consumer, Fold};
 use super::ScratchDir;
 use crate::actors::api_server::registry::{Registry, WriteOptions};
 use crate::actors::api_server::{bootstrap, ApiServer};
+use crate::actors::controllers::informer::SharedFilter;
 use crate::actors::controllers::{self, ControllerConfig};
 use crate::actors::kubelet::manager::SimNodes;
 use crate::actors::kubelet::node::NodeSpec;
@@ -18,13 +19,13 @@ use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::runtime::sim::SimConfig;
 use crate::store::redb::RedbBackend;
-use crate::store::state::Filter;
 use crate::store::EventType;
 use actix::{Actor, Arbiter};
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a wait may see no progress before the scenario gives up.
@@ -137,7 +138,7 @@ pub fn node_name(i: usize) -> String {
 
 /// A watch counting the nodes that are Ready; start it before the nodes.
 pub async fn ready_nodes(registry: &Registry) -> anyhow::Result<Consumer<Arrivals>> {
-    let ready: Filter = Box::new(crate::cli::sim::is_ready);
+    let ready: SharedFilter = Arc::new(crate::cli::sim::is_ready);
     Consumer::start(registry, Kind::Node, "", Some(ready), Arrivals::default()).await
 }
 
@@ -255,7 +256,8 @@ pub fn is_available(deployment: &Value) -> bool {
 #[derive(Debug)]
 pub struct Availability {
     expected: usize,
-    available: HashMap<String, bool>,
+    /// Each Deployment's `(available, status.availableReplicas, spec.replicas)`.
+    available: HashMap<String, (bool, i64, i64)>,
     count: usize,
     /// When the count last reached `expected`.
     pub all_at: Option<Instant>,
@@ -276,11 +278,14 @@ impl Availability {
 impl Fold for Availability {
     fn event(&mut self, kind: EventType, obj: &Value, at: Instant) {
         let now = kind != EventType::Deleted && is_available(obj);
+        let int = |path: &str| obj.pointer(path).and_then(Value::as_i64).unwrap_or(0);
+        let counts = (now, int("/status/availableReplicas"), int("/spec/replicas"));
         let before = match kind {
             EventType::Deleted => self.available.remove(meta::name(obj)),
-            _ => self.available.insert(meta::name(obj).to_string(), now),
+            _ => self.available.insert(meta::name(obj).to_string(), counts),
         };
-        self.count = self.count + usize::from(now) - usize::from(before == Some(true));
+        let was = before.is_some_and(|(available, ..)| available);
+        self.count = self.count + usize::from(now) - usize::from(was);
         if self.count < self.expected {
             self.all_at = None;
         } else if self.all_at.is_none() {
@@ -290,6 +295,18 @@ impl Fold for Availability {
 
     fn progress(&self) -> usize {
         self.count
+    }
+
+    /// `not available: web-1 (950 of 1000 replicas available)...`
+    fn describe(&self) -> String {
+        let mut missing: Vec<String> = self
+            .available
+            .iter()
+            .filter(|(_, (available, ..))| !available)
+            .map(|(name, (_, have, want))| format!("{name} ({have} of {want} available)"))
+            .collect();
+        missing.sort();
+        format!("not available: {}", missing.join(", "))
     }
 }
 
@@ -334,5 +351,6 @@ mod tests {
         stale["metadata"]["generation"] = json!(3);
         fold.event(EventType::Modified, &stale, later);
         assert_eq!(fold.progress(), 1);
+        assert_eq!(fold.describe(), "not available: a (3 of 3 available)");
     }
 }

@@ -18,7 +18,8 @@
 //! start). The census keeps about 100 bytes per pod, which the RSS figures include.
 
 use super::cluster::{
-    create_deployments, deployments, node_name, quiet_kubelet, roomy_node, BenchCluster, STALL,
+    create_deployments, deployments, node_name, quiet_kubelet, roomy_node, Availability,
+    BenchCluster, STALL,
 };
 use super::watch::{Consumer, Fold};
 use super::{memory_kib, millis, percentile, Report};
@@ -44,6 +45,9 @@ struct Seen {
     /// Whether it is Running now, and how many times it went Running.
     running: bool,
     runs: u32,
+    /// Whether it was bound to a node, and its phase now (for a stall's report).
+    bound: bool,
+    phase: &'static str,
 }
 
 /// The census of the pods, kept by a watch of every pod.
@@ -55,6 +59,8 @@ pub struct Census {
     /// Pods seen Running with no node.
     running_unbound: usize,
     deleted: usize,
+    /// Pods seen, by their `app` label (their Deployment).
+    per_app: HashMap<String, usize>,
 }
 
 impl Fold for Census {
@@ -63,14 +69,20 @@ impl Fold for Census {
             self.deleted += 1;
             return;
         }
+        let per_app = &mut self.per_app;
         let seen = self
             .pods
             .entry(meta::name(pod).to_string())
-            .or_insert(Seen {
-                first: at,
-                running_at: None,
-                running: false,
-                runs: 0,
+            .or_insert_with(|| {
+                *per_app.entry(app(pod).to_string()).or_default() += 1;
+                Seen {
+                    first: at,
+                    running_at: None,
+                    running: false,
+                    runs: 0,
+                    bound: false,
+                    phase: "",
+                }
             });
         let running = meta::str_at(pod, &["status", "phase"]) == "Running";
         if running && !seen.running {
@@ -84,10 +96,35 @@ impl Fold for Census {
             }
         }
         seen.running = running;
+        seen.bound |= !meta::str_at(pod, &["spec", "nodeName"]).is_empty();
+        seen.phase = match meta::str_at(pod, &["status", "phase"]) {
+            "Pending" => "Pending",
+            "Running" => "Running",
+            "Succeeded" => "Succeeded",
+            "Failed" => "Failed",
+            "" => "no phase",
+            _ => "Unknown",
+        };
     }
 
     fn progress(&self) -> usize {
         self.running
+    }
+
+    /// `2000 pods seen (1990 bound, 3 deleted); now Pending 10, Running 1990`.
+    fn describe(&self) -> String {
+        let bound = self.pods.values().filter(|s| s.bound).count();
+        let mut phases = std::collections::BTreeMap::new();
+        for s in self.pods.values() {
+            *phases.entry(s.phase).or_insert(0usize) += 1;
+        }
+        let phases: Vec<String> = phases.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        format!(
+            "{} pods seen ({bound} bound, {} deleted); now {}",
+            self.pods.len(),
+            self.deleted,
+            phases.join(", ")
+        )
     }
 }
 
@@ -105,6 +142,19 @@ impl Census {
         (latencies, last)
     }
 
+    /// How many more pods were created than the Deployments asked for (pods created and
+    /// deleted again count: none should be).
+    fn beyond_replicas(&self, deployments: &[Value]) -> usize {
+        deployments
+            .iter()
+            .map(|d| {
+                let want = d.pointer("/spec/replicas").and_then(Value::as_u64);
+                let seen = self.per_app.get(meta::name(d)).copied().unwrap_or(0);
+                seen.saturating_sub(want.unwrap_or(0) as usize)
+            })
+            .sum()
+    }
+
     /// Adds the census figures to the report.
     fn report(&self, report: &mut Report) {
         report.add("census_pods_seen", self.pods.len() as f64, "");
@@ -118,6 +168,13 @@ impl Census {
         );
         report.add("census_pods_deleted", self.deleted as f64, "");
     }
+}
+
+/// A pod's `app` label: the Deployment it belongs to.
+fn app(pod: &Value) -> &str {
+    pod.pointer("/metadata/labels/app")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// What the final list of pods shows.
@@ -143,11 +200,7 @@ fn check_listed(pods: &[impl Borrow<Value>], nodes: usize, deployments: &[Value]
         if meta::str_at(pod, &["status", "phase"]) == "Running" && nodes.contains(on) {
             listed.running_on_a_node += 1;
         }
-        let app = pod
-            .pointer("/metadata/labels/app")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        *per_app.entry(app).or_default() += 1;
+        *per_app.entry(app(pod)).or_default() += 1;
     }
     listed.deployments_miscounted = deployments
         .iter()
@@ -180,11 +233,27 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
     let rss_before = memory_kib("VmRSS").unwrap_or(0);
     let begin = Instant::now();
     let available = create_deployments(&registry, &wanted).await?;
-    let census = census.complete(pods, "pods Running", STALL).await?;
-    let available = available
-        .complete(wanted.len(), "Deployments available", STALL)
-        .await?;
+    let reached = match census.reach(pods, "pods Running", STALL).await {
+        Ok(()) => available
+            .complete(wanted.len(), "Deployments available", STALL)
+            .await
+            .map(Some),
+        Err(e) => Err(e),
+    };
     let rss_after = memory_kib("VmRSS").unwrap_or(0);
+    // The census goes on until the final list, so it sees what happened until then (surplus
+    // pods deleted after the last one ran, say).
+    let list = registry
+        .list(storage_def(Kind::Pod), "default", ListOptions::default())
+        .await?;
+    let resumes = census.resumes();
+    let census = census.finish().await?;
+    let available = reached
+        .map_err(|e| {
+            let resumed = format!("the census watch resumed {resumes} times");
+            e.context(format!("{}; {resumed}", census.describe()))
+        })?
+        .unwrap_or_else(|| Availability::new(0));
 
     let (latencies, last) = census.latencies();
     let all_running = last.map_or(Duration::ZERO, |at| at - begin);
@@ -213,9 +282,16 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
     );
 
     census.report(&mut report);
-    let list = registry
-        .list(storage_def(Kind::Pod), "default", ListOptions::default())
-        .await?;
+    report.add(
+        "census_pods_created_beyond_replicas",
+        census.beyond_replicas(&wanted) as f64,
+        "",
+    );
+    report.add(
+        "census_watch_resumes",
+        resumes as f64,
+        "(the store closed the census watch, which resumed where it was)",
+    );
     let listed = check_listed(&list.items, nodes, &wanted);
     report.add("listed_pods", listed.pods as f64, "");
     report.add(
@@ -276,6 +352,10 @@ mod tests {
         assert_eq!(census.progress(), 2);
         assert_eq!(census.pods["a"].runs, 2);
         assert_eq!(census.running_unbound, 1);
+        // Deployment d asked for one pod; a and b were both created for it.
+        let mut d = deployments("d", 1, 10).remove(0);
+        d["metadata"]["name"] = json!("d");
+        assert_eq!(census.beyond_replicas(&[d]), 1);
     }
 
     #[test]

@@ -20,13 +20,13 @@ use super::cluster::{
 use super::watch::{Arrivals, Consumer, Fold};
 use super::Report;
 use crate::actors::api_server::registry::{Registry, WriteOptions};
+use crate::actors::controllers::informer::SharedFilter;
 use crate::actors::controllers::replicaset::sync::is_ready;
 use crate::actors::controllers::ControllerConfig;
 use crate::actors::kubelet::node::STATE_ANNOTATION;
 use crate::api::meta;
 use crate::api::patch::PatchType;
 use crate::api::resources::{storage_def, Kind};
-use crate::store::state::Filter;
 use crate::store::EventType;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -173,9 +173,10 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
 
     let begin = Instant::now();
     let available = create_deployments(&registry, &wanted).await?;
-    available
-        .reach(wanted.len(), "Deployments available", STALL)
-        .await?;
+    let what = "Deployments available";
+    if let Err(e) = available.reach(wanted.len(), what, STALL).await {
+        return Err(available.fail(e).await);
+    }
     report.add(
         "initially_available_elapsed",
         begin.elapsed().as_secs_f64(),
@@ -189,9 +190,9 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
             .collect::<HashSet<_>>(),
     );
     report.add("nodes_stopped", stopped.len() as f64, "");
-    let not_ready: Filter = {
+    let not_ready: SharedFilter = {
         let stopped = stopped.clone();
-        Box::new(move |node: &Value| {
+        Arc::new(move |node: &Value| {
             stopped.contains(meta::name(node)) && !crate::cli::sim::is_ready(node)
         })
     };

@@ -11,12 +11,13 @@
 use super::cluster::{create_all, pod_spec, quiet_kubelet, BenchCluster, STALL};
 use super::watch::{Arrivals, Consumer};
 use super::{millis, percentile, Report};
+use crate::actors::controllers::informer::SharedFilter;
 use crate::actors::kubelet::node::NodeSpec;
 use crate::api::meta;
 use crate::api::resources::Kind;
-use crate::store::state::Filter;
 use serde_json::{json, Value};
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A pod of the benchmark: owned by one of 100 ReplicaSets (so the spreading score has work to
@@ -60,7 +61,7 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
 
     // Phase 1: startup latency with the scheduler running.
     cluster.start_scheduler();
-    let running: Filter = Box::new(|pod: &Value| {
+    let running: SharedFilter = Arc::new(|pod: &Value| {
         meta::name(pod).starts_with("lat-") && meta::str_at(pod, &["status", "phase"]) == "Running"
     });
     let watching = Consumer::start(
@@ -129,7 +130,7 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
         pods as f64 / begin.elapsed().as_secs_f64().max(1e-9),
         "1/s",
     );
-    let bound: Filter = Box::new(|pod: &Value| {
+    let bound: SharedFilter = Arc::new(|pod: &Value| {
         meta::name(pod).starts_with("tp-") && !meta::str_at(pod, &["spec", "nodeName"]).is_empty()
     });
     let watching = Consumer::start(
