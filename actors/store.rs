@@ -103,6 +103,10 @@ pub struct StoreActor {
     committer: Option<std::sync::mpsc::Sender<CommitJob>>,
     waiting: Vec<Pending>,
     in_flight: Vec<Pending>,
+    /// `tutti_actor_mailbox_depth{actor="store"}`: [`StoreClient`] counts a request in as it
+    /// sends it, the handler counts it out (everything but the tests reaches the store through
+    /// the client).
+    mailbox: prometheus::IntGauge,
 }
 
 impl StoreActor {
@@ -116,6 +120,7 @@ impl StoreActor {
             committer: None,
             waiting: Vec::new(),
             in_flight: Vec::new(),
+            mailbox: store_mailbox(),
         })
     }
 
@@ -162,8 +167,16 @@ impl Actor for StoreActor {
         let spawned = std::thread::Builder::new()
             .name("store-commit".into())
             .spawn(move || {
+                let metrics = crate::metrics::Metrics::global();
                 while let Ok(job) = rx.recv() {
+                    let started = std::time::Instant::now();
                     let result = backend.commit(&job.mutations, job.revision);
+                    metrics
+                        .store_commit_latency
+                        .observe(started.elapsed().as_secs_f64());
+                    metrics
+                        .store_commit_writes
+                        .observe(job.mutations.len() as f64);
                     addr.do_send(Committed(result));
                 }
             });
@@ -177,6 +190,7 @@ impl Actor for StoreActor {
 impl Handler<Get> for StoreActor {
     type Result = Option<Arc<Value>>;
     fn handle(&mut self, msg: Get, _: &mut Context<Self>) -> Self::Result {
+        self.mailbox.dec();
         self.state.get(&msg.0)
     }
 }
@@ -184,13 +198,15 @@ impl Handler<Get> for StoreActor {
 impl Handler<GetLatest> for StoreActor {
     type Result = Option<Arc<Value>>;
     fn handle(&mut self, msg: GetLatest, _: &mut Context<Self>) -> Self::Result {
-        self.state.latest(&msg.0).cloned()
+        self.mailbox.dec();
+        self.state.latest(&msg.0)
     }
 }
 
 impl Handler<List> for StoreActor {
     type Result = MessageResult<List>;
     fn handle(&mut self, msg: List, _: &mut Context<Self>) -> Self::Result {
+        self.mailbox.dec();
         MessageResult(self.state.list(
             &msg.prefix,
             msg.filter.as_ref(),
@@ -203,6 +219,7 @@ impl Handler<List> for StoreActor {
 impl Handler<Write> for StoreActor {
     type Result = ResponseFuture<Result<Arc<Value>>>;
     fn handle(&mut self, msg: Write, _: &mut Context<Self>) -> Self::Result {
+        self.mailbox.dec();
         match self.state.stage(msg.0) {
             Err(e) => Box::pin(async move { Err(e) }),
             Ok(staged) => {
@@ -222,7 +239,16 @@ impl Handler<Committed> for StoreActor {
             Ok(()) => {
                 let batch: Vec<Pending> = self.in_flight.drain(..).collect();
                 let staged: Vec<Staged> = batch.iter().map(|p| p.staged.clone()).collect();
+                let sent_before = self.state.events_sent();
                 self.state.apply_committed(&staged);
+                let metrics = crate::metrics::Metrics::global();
+                metrics
+                    .watch_events
+                    .inc_by(self.state.events_sent() - sent_before);
+                metrics.store_objects.set(self.state.len() as i64);
+                metrics
+                    .store_watchers
+                    .set(self.state.watcher_count() as i64);
                 for p in batch {
                     let _ = p.reply.send(Ok(p.staged.object));
                 }
@@ -240,6 +266,7 @@ impl Handler<Committed> for StoreActor {
 impl Handler<Watch> for StoreActor {
     type Result = Result<WatchStart>;
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) -> Self::Result {
+        self.mailbox.dec();
         self.state.watch(msg.watcher, msg.from)
     }
 }
@@ -247,6 +274,7 @@ impl Handler<Watch> for StoreActor {
 impl Handler<Unwatch> for StoreActor {
     type Result = ();
     fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
+        self.mailbox.dec();
         self.state.unwatch(msg.0);
     }
 }
@@ -254,6 +282,7 @@ impl Handler<Unwatch> for StoreActor {
 impl Handler<CurrentRevision> for StoreActor {
     type Result = u64;
     fn handle(&mut self, _: CurrentRevision, _: &mut Context<Self>) -> u64 {
+        self.mailbox.dec();
         self.state.revision()
     }
 }
@@ -311,16 +340,27 @@ mod tests {
 #[derive(Clone)]
 pub struct StoreClient {
     addr: Addr<StoreActor>,
+    mailbox: prometheus::IntGauge,
+}
+
+fn store_mailbox() -> prometheus::IntGauge {
+    crate::metrics::Metrics::global()
+        .mailbox
+        .with_label_values(&["store"])
 }
 
 impl StoreClient {
     /// Wraps the actor's address.
     pub fn new(addr: Addr<StoreActor>) -> StoreClient {
-        StoreClient { addr }
+        StoreClient {
+            addr,
+            mailbox: store_mailbox(),
+        }
     }
 
     /// The committed object at a key.
     pub async fn get(&self, key: &str) -> Result<Option<Arc<Value>>> {
+        self.mailbox.inc();
         self.addr
             .send(Get(key.to_string()))
             .await
@@ -329,6 +369,7 @@ impl StoreClient {
 
     /// The latest state at a key, staged writes included: the base of a read-modify-write.
     pub async fn get_latest(&self, key: &str) -> Result<Option<Arc<Value>>> {
+        self.mailbox.inc();
         self.addr
             .send(GetLatest(key.to_string()))
             .await
@@ -337,6 +378,7 @@ impl StoreClient {
 
     /// Lists under a prefix.
     pub async fn list(&self, list: List) -> Result<ListResult> {
+        self.mailbox.inc();
         self.addr
             .send(list)
             .await
@@ -345,6 +387,7 @@ impl StoreClient {
 
     /// Writes and waits for durability.
     pub async fn write(&self, op: WriteOp) -> Result<Arc<Value>> {
+        self.mailbox.inc();
         self.addr
             .send(Write(op))
             .await
@@ -353,6 +396,7 @@ impl StoreClient {
 
     /// Starts a watch.
     pub async fn watch(&self, watcher: Watcher, from: Option<u64>) -> Result<WatchStart> {
+        self.mailbox.inc();
         self.addr
             .send(Watch { watcher, from })
             .await
@@ -361,11 +405,13 @@ impl StoreClient {
 
     /// Ends a watch (fire and forget: a gone store has no watches to end).
     pub fn unwatch(&self, id: u64) {
+        self.mailbox.inc();
         self.addr.do_send(Unwatch(id));
     }
 
     /// The revision of the last committed write.
     pub async fn revision(&self) -> Result<u64> {
+        self.mailbox.inc();
         self.addr
             .send(CurrentRevision)
             .await

@@ -7,6 +7,7 @@
 //! - [`security`]: the cluster CA, serving certificate and bearer tokens.
 //! - [`bench`]: the benchmark harness (`tutti bench`).
 //! - [`cli`]: the `tutti` command line.
+//! - [`metrics`]: the Prometheus metrics every component records, served on `/metrics`.
 //! - [`client`]: an HTTPS client configured from a kubeconfig (benchmarks, tests).
 //! - [`runtime`]: the container runtime seam kubelets drive, and the in-memory `SimRuntime`.
 //! - [`actors`]: one module per component (API server, store, ...); lives in `actors/` at the
@@ -16,6 +17,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod metrics;
 pub mod runtime;
 pub mod security;
 pub mod store;

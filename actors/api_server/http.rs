@@ -3,7 +3,6 @@
 //! the semantics live in the registry.
 
 use super::discovery;
-use super::metrics::Metrics;
 use super::registry::{
     delete_status, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry, WriteOptions,
     Written,
@@ -14,6 +13,7 @@ use crate::api::resources::{self, Kind, ResourceDef, Subresource};
 use crate::api::selector::{FieldSelector, LabelSelector};
 use crate::api::status::{ApiError, Result};
 use crate::api::table::{self, IncludeObject};
+use crate::metrics::Metrics;
 use crate::security::Authenticator;
 use crate::store::state::{Filter, WatchItem};
 use actix_web::http::header::{self, HeaderValue};

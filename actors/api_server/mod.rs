@@ -6,14 +6,12 @@
 //! - [`http`]: paths, content negotiation, authentication, watch streams.
 //! - [`discovery`]: `/version`, `/api`, `/apis` (legacy and aggregated).
 //! - [`openapi`]: the minimal `/openapi/v3` kubectl needs.
-//! - [`metrics`]: request metrics on `/metrics`.
 //! - [`token_request`]: ServiceAccount tokens (`serviceaccounts/<name>/token`).
 //! - [`exec`]: `pods/exec` over the `v5.channel.k8s.io` WebSocket protocol.
 
 pub mod discovery;
 pub mod exec;
 pub mod http;
-pub mod metrics;
 pub mod openapi;
 pub mod registry;
 pub mod token_request;

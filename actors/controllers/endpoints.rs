@@ -355,8 +355,13 @@ impl EndpointsController {
             };
         self.in_flight.insert(key.clone());
         let addr = ctx.address();
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("endpoints");
         actix_rt::spawn(async move {
             let result = fut.await;
+            if result.is_err() {
+                reconcile.failed();
+            }
+            drop(reconcile);
             addr.do_send(Done { key, result });
         });
     }

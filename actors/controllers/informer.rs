@@ -73,13 +73,25 @@ where
         if addr.send(synced).await.is_err() {
             return;
         }
+        // The events the store queued for this actor and it has not taken yet: the backlog
+        // that, when it outgrows the channel, makes the store close the watch.
+        let depth = crate::metrics::Metrics::global()
+            .mailbox
+            .with_label_values(&[&format!("{}/{kind:?}", short_type_name::<A>())]);
         while let Some(item) = rx.recv().await {
+            depth.set(rx.len() as i64);
             if addr.send(Watched { kind, item }).await.is_err() {
                 return;
             }
         }
         addr.do_send(WatchEnded(kind));
     });
+}
+
+/// `ReplicaSetController` for `tutti::actors::controllers::replicaset::ReplicaSetController`.
+fn short_type_name<A>() -> &'static str {
+    let full = std::any::type_name::<A>();
+    full.rsplit("::").next().unwrap_or(full)
 }
 
 /// Ends the store-side watch when the task that reads it ends.

@@ -56,6 +56,8 @@ struct SchedulePass;
 #[rtype(result = "()")]
 struct Bound {
     key: PodKey,
+    /// When the attempt started: its latency runs to the binding's answer.
+    started: Instant,
     pod: Arc<Value>,
     node: String,
     result: Result<(), ApiError>,
@@ -95,6 +97,13 @@ impl Scheduler {
 
     /// Makes sure a pass runs soon: now if pods are ready, else when the next one is due.
     fn kick(&mut self, ctx: &mut Context<Self>) {
+        let pending = &crate::metrics::Metrics::global().scheduler_pending;
+        pending
+            .with_label_values(&["active"])
+            .set(self.queue.active_len() as i64);
+        pending
+            .with_label_values(&["waiting"])
+            .set(self.queue.waiting_len() as i64);
         if self.queue.has_active() {
             if !self.pass_queued {
                 self.pass_queued = true;
@@ -173,6 +182,7 @@ impl Scheduler {
         if self.cache.is_assumed(&key) {
             return;
         }
+        let started = Instant::now();
         let info = PodInfo::from_pod(&pod);
         match self
             .framework
@@ -192,6 +202,7 @@ impl Scheduler {
                     let result = registry.bind(&ns, &name, body).await.map(|_| ());
                     addr.do_send(Bound {
                         key,
+                        started,
                         pod,
                         node,
                         result,
@@ -201,6 +212,7 @@ impl Scheduler {
             Err(diagnosis) => {
                 let message = diagnosis::failed_scheduling_message(&diagnosis, info.never_preempts);
                 tracing::debug!(pod = %key, %message, "unschedulable");
+                attempted("unschedulable", started);
                 self.queue.unschedulable(key, Instant::now());
                 self.recorder
                     .record(&pod, EventType::Warning, "FailedScheduling", &message);
@@ -295,6 +307,7 @@ impl Handler<Bound> for Scheduler {
     fn handle(&mut self, msg: Bound, ctx: &mut Context<Self>) {
         match msg.result {
             Ok(()) => {
+                attempted("scheduled", msg.started);
                 let message = format!(
                     "Successfully assigned {}/{} to {}",
                     meta::namespace(&msg.pod),
@@ -305,6 +318,7 @@ impl Handler<Bound> for Scheduler {
                     .record(&msg.pod, EventType::Normal, "Scheduled", &message);
             }
             Err(e) => {
+                attempted("error", msg.started);
                 self.cache.forget(&msg.key);
                 match e {
                     // Gone, or bound by someone else: the watch tells the rest.
@@ -320,6 +334,16 @@ impl Handler<Bound> for Scheduler {
             }
         }
     }
+}
+
+/// Counts one scheduling attempt and its latency under `result` (kube's `schedule_attempts_total`
+/// results: scheduled, unschedulable, error).
+fn attempted(result: &str, started: Instant) {
+    let m = crate::metrics::Metrics::global();
+    m.schedule_attempts.with_label_values(&[result]).inc();
+    m.schedule_latency
+        .with_label_values(&[result])
+        .observe(started.elapsed().as_secs_f64());
 }
 
 /// What a pod watch event means to the scheduler.

@@ -153,6 +153,11 @@ impl SchedulingQueue {
         self.earliest
     }
 
+    /// How many pods are ready to be tried.
+    pub fn active_len(&self) -> usize {
+        self.active.len()
+    }
+
     /// How many pods wait after a failure.
     pub fn waiting_len(&self) -> usize {
         self.waiting.len()

@@ -3,11 +3,11 @@
 
 use super::UpArgs;
 use crate::actors::api_server::http::{self, AppState};
-use crate::actors::api_server::metrics::Metrics;
 use crate::actors::api_server::registry::Registry;
 use crate::actors::api_server::{bootstrap, ApiServer};
 use crate::actors::controllers::{self, ControllerConfig};
 use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+use crate::metrics::Metrics;
 use crate::security::token::TokenKey;
 use crate::security::{kubeconfig, Authenticator, ClusterSecrets};
 use crate::store::redb::RedbBackend;
@@ -86,11 +86,12 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
             &data_dir,
         );
         crate::actors::scheduler::Scheduler::new(registry.clone()).start();
+        crate::actors::state_metrics::StateMetrics::new(registry.clone()).start();
     }
 
     let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;
     let auth = Authenticator::new(&secrets.admin_token).with_service_account_key(Arc::new(sa_key));
-    let metrics = Metrics::new();
+    let metrics = Metrics::global().clone();
     let api_registry = registry.clone();
     let address = args.address.clone();
     let server_address = std::sync::Arc::new(std::sync::OnceLock::<String>::new());

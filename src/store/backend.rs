@@ -8,7 +8,10 @@ use std::sync::Mutex;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mutation {
     /// Write these bytes (the object's JSON) under the key.
-    Put { key: String, value: Vec<u8> },
+    Put {
+        key: String,
+        value: std::sync::Arc<[u8]>,
+    },
     /// Remove the key.
     Delete { key: String },
 }
@@ -59,7 +62,7 @@ impl Backend for MemoryBackend {
         for m in batch {
             match m {
                 Mutation::Put { key, value } => {
-                    guard.1.insert(key.clone(), value.clone());
+                    guard.1.insert(key.clone(), value.to_vec());
                 }
                 Mutation::Delete { key } => {
                     guard.1.remove(key);

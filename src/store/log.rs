@@ -48,14 +48,13 @@ impl EventLog {
 mod tests {
     use super::*;
     use crate::store::EventType;
-    use serde_json::json;
 
     fn ev(rev: u64) -> Arc<Event> {
         Arc::new(Event {
             kind: EventType::Added,
             key: format!("/k{rev}"),
             revision: rev,
-            object: Arc::new(json!({})),
+            object: crate::store::stored::Stored::from_json(Arc::from(&b"{}"[..])),
             prev: None,
         })
     }

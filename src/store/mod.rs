@@ -6,6 +6,7 @@
 //! - [`backend`]: the [`Backend`] trait that hides the durable engine, and [`MemoryBackend`].
 //! - [`redb`]: the embedded default backend, one redb file in the data dir.
 //! - [`log`]: the bounded window of recent events watches resume from.
+//! - [`stored`]: objects kept as their JSON, decoded trees shared while someone holds them.
 //! - [`state`]: [`StoreState`], the decisions (preconditions, revisions, cache, watcher fan-out)
 //!   as plain code; the store actor (`actors/store.rs`) is a shell around it that adds group
 //!   commit on a committer thread.
@@ -14,12 +15,12 @@ pub mod backend;
 pub mod log;
 pub mod redb;
 pub mod state;
+pub mod stored;
 
 pub use backend::{Backend, BackendError, MemoryBackend, Mutation};
 pub use state::{Staged, StoreState, WatchStart, Watcher};
 
 use serde_json::Value;
-use std::sync::Arc;
 
 /// What a store operation can fail with. The API server maps each to a `Status`.
 #[derive(Clone, Debug, thiserror::Error, PartialEq)]
@@ -109,10 +110,10 @@ pub struct Event {
     pub revision: u64,
     /// The object after the change; for a delete, the last state stamped with the delete's
     /// revision (as kube-apiserver sends it).
-    pub object: Arc<Value>,
+    pub object: stored::Stored,
     /// The object before the change (None for a create): lets a selector-filtered watch turn a
     /// change that leaves the selection into DELETED, as kube-apiserver does.
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<stored::Stored>,
 }
 
 /// The key of an object: `/<group or "core">/<plural>/<namespace>/<name>`, or without the

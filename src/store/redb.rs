@@ -8,6 +8,9 @@ const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const REVISION: &str = "revision";
 
+/// redb's page cache.
+const CACHE_BYTES: usize = 128 << 20;
+
 /// A redb database holding every object as JSON, and the global revision.
 pub struct RedbBackend {
     db: Database,
@@ -20,7 +23,12 @@ fn err(context: &str, e: impl std::fmt::Display) -> BackendError {
 impl RedbBackend {
     /// Opens (creating if needed) the database file.
     pub fn open(path: &Path) -> Result<RedbBackend, BackendError> {
-        let db = Database::create(path).map_err(|e| err("opening store database", e))?;
+        // redb caches up to 1 GiB by default; the store reads the file only at load (its own
+        // cache serves every read), so the cache only needs the pages commits touch.
+        let db = ::redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| err("opening store database", e))?;
         // Create the tables up front so reads on a fresh file find them.
         let tx = db
             .begin_write()
@@ -66,7 +74,7 @@ impl Backend for RedbBackend {
                 match m {
                     Mutation::Put { key, value } => {
                         objects
-                            .insert(key.as_str(), value.as_slice())
+                            .insert(key.as_str(), &value[..])
                             .map_err(|e| err("writing object", e))?;
                     }
                     Mutation::Delete { key } => {
@@ -98,11 +106,11 @@ mod tests {
                 &[
                     Mutation::Put {
                         key: "/a".into(),
-                        value: b"1".to_vec(),
+                        value: b"1".to_vec().into(),
                     },
                     Mutation::Put {
                         key: "/b".into(),
-                        value: b"2".to_vec(),
+                        value: b"2".to_vec().into(),
                     },
                 ],
                 2,

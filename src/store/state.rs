@@ -4,6 +4,7 @@
 
 use super::backend::{Backend, BackendError, Mutation};
 use super::log::EventLog;
+use super::stored::{self, Stored};
 use super::{Event, EventType, Preconditions, Result, StoreError, WriteOp};
 use crate::api::meta;
 use serde_json::Value;
@@ -49,9 +50,35 @@ pub struct Staged {
     /// The new object; for a delete, the last state stamped with the delete's revision.
     pub object: Arc<Value>,
     pub prev: Option<Arc<Value>>,
+    /// `object` as stored (its JSON, written by the commit).
+    pub stored: Stored,
+    /// `prev` as stored.
+    pub prev_stored: Option<Stored>,
 }
 
 impl Staged {
+    /// A write of `object` (encoded now: the commit writes these bytes, the cache keeps them).
+    fn new(
+        key: String,
+        revision: u64,
+        kind: EventType,
+        object: Value,
+        prev: Option<Arc<Value>>,
+        prev_stored: Option<Stored>,
+    ) -> Staged {
+        let object = Arc::new(object);
+        let stored = Stored::new(&object, stored::encode(&object));
+        Staged {
+            key,
+            revision,
+            kind,
+            object,
+            prev,
+            stored,
+            prev_stored,
+        }
+    }
+
     /// The backend mutation for this write.
     pub fn mutation(&self) -> Mutation {
         match self.kind {
@@ -60,8 +87,7 @@ impl Staged {
             },
             _ => Mutation::Put {
                 key: self.key.clone(),
-                // Serializing a Value cannot fail: its keys are strings.
-                value: serde_json::to_vec(&*self.object).unwrap_or_default(),
+                value: self.stored.json().clone(),
             },
         }
     }
@@ -79,15 +105,16 @@ pub struct ListResult {
 
 /// The store's in-memory state.
 pub struct StoreState {
-    cache: BTreeMap<String, Arc<Value>>,
+    cache: BTreeMap<String, Stored>,
     /// Latest staged (not yet committed) state per key with its revision; `None` is a staged
-    /// delete.
-    overlay: HashMap<String, (u64, Option<Arc<Value>>)>,
+    /// delete. (The pending write holds the staged tree, so it stays shared until committed.)
+    overlay: HashMap<String, (u64, Option<Stored>)>,
     committed: u64,
     assigned: u64,
     log: EventLog,
     watchers: HashMap<u64, Watcher>,
     next_watcher: u64,
+    events_sent: u64,
 }
 
 impl StoreState {
@@ -97,10 +124,10 @@ impl StoreState {
         let (revision, items) = backend.load().map_err(StoreError::Backend)?;
         let mut cache = BTreeMap::new();
         for (key, bytes) in items {
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            stored::is_json(&bytes).map_err(|e| {
                 StoreError::Backend(BackendError(format!("object at {key} is corrupt: {e}")))
             })?;
-            cache.insert(key, Arc::new(value));
+            cache.insert(key, Stored::from_json(bytes.into()));
         }
         Ok(StoreState {
             cache,
@@ -110,6 +137,7 @@ impl StoreState {
             log: EventLog::new(log_capacity, revision),
             watchers: HashMap::new(),
             next_watcher: 0,
+            events_sent: 0,
         })
     }
 
@@ -135,7 +163,7 @@ impl StoreState {
 
     /// The committed object at a key.
     pub fn get(&self, key: &str) -> Option<Arc<Value>> {
-        self.cache.get(key).cloned()
+        self.cache.get(key).map(Stored::value)
     }
 
     /// Committed objects under a prefix in key order, starting after `after`, at most `limit`
@@ -154,12 +182,13 @@ impl StoreState {
         let mut items = Vec::new();
         let mut continue_after = None;
         let mut remaining = 0;
-        for (key, obj) in self
+        for (key, stored) in self
             .cache
             .range((start, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
         {
-            if filter.is_some_and(|f| !f(obj)) {
+            let obj = stored.value();
+            if filter.is_some_and(|f| !f(&obj)) {
                 continue;
             }
             if limit > 0 && items.len() == limit {
@@ -169,7 +198,7 @@ impl StoreState {
             if limit > 0 && items.len() + 1 == limit {
                 continue_after = Some(key.clone());
             }
-            items.push(obj.clone());
+            items.push(obj);
         }
         if remaining == 0 {
             continue_after = None;
@@ -185,7 +214,11 @@ impl StoreState {
     /// The latest state of a key, staged writes included: what a read-modify-write must start
     /// from, since its write is checked against it. (A write staged on top of a batch that
     /// then fails is failed too, so nothing built on uncommitted state is ever acknowledged.)
-    pub fn latest(&self, key: &str) -> Option<&Arc<Value>> {
+    pub fn latest(&self, key: &str) -> Option<Arc<Value>> {
+        self.latest_stored(key).map(Stored::value)
+    }
+
+    fn latest_stored(&self, key: &str) -> Option<&Stored> {
         match self.overlay.get(key) {
             Some((_, staged)) => staged.as_ref(),
             None => self.cache.get(key),
@@ -194,7 +227,8 @@ impl StoreState {
 
     /// Checks a write against the latest state, gives it the next revision and stages it.
     pub fn stage(&mut self, op: WriteOp) -> Result<Staged> {
-        let current = self.latest(op.key()).cloned();
+        let current_stored = self.latest_stored(op.key()).cloned();
+        let current = current_stored.as_ref().map(Stored::value);
         let revision = self.assigned + 1;
         let staged = match op {
             WriteOp::Create { key, mut object } => {
@@ -202,13 +236,7 @@ impl StoreState {
                     return Err(StoreError::AlreadyExists(key));
                 }
                 meta::set(&mut object, "resourceVersion", revision.to_string());
-                Staged {
-                    key,
-                    revision,
-                    kind: EventType::Added,
-                    object: Arc::new(object),
-                    prev: None,
-                }
+                Staged::new(key, revision, EventType::Added, object, None, None)
             }
             WriteOp::Update {
                 key,
@@ -220,13 +248,14 @@ impl StoreState {
                 };
                 check(&key, &current, &pre)?;
                 meta::set(&mut object, "resourceVersion", revision.to_string());
-                Staged {
+                Staged::new(
                     key,
                     revision,
-                    kind: EventType::Modified,
-                    object: Arc::new(object),
-                    prev: Some(current),
-                }
+                    EventType::Modified,
+                    object,
+                    Some(current),
+                    current_stored,
+                )
             }
             WriteOp::Delete { key, pre } => {
                 let Some(current) = current else {
@@ -235,17 +264,18 @@ impl StoreState {
                 check(&key, &current, &pre)?;
                 let mut last = (*current).clone();
                 meta::set(&mut last, "resourceVersion", revision.to_string());
-                Staged {
+                Staged::new(
                     key,
                     revision,
-                    kind: EventType::Deleted,
-                    object: Arc::new(last),
-                    prev: Some(current),
-                }
+                    EventType::Deleted,
+                    last,
+                    Some(current),
+                    current_stored,
+                )
             }
         };
         self.assigned = revision;
-        let after = (staged.kind != EventType::Deleted).then(|| staged.object.clone());
+        let after = (staged.kind != EventType::Deleted).then(|| staged.stored.clone());
         self.overlay.insert(staged.key.clone(), (revision, after));
         Ok(staged)
     }
@@ -259,7 +289,7 @@ impl StoreState {
                     self.cache.remove(&s.key);
                 }
                 _ => {
-                    self.cache.insert(s.key.clone(), s.object.clone());
+                    self.cache.insert(s.key.clone(), s.stored.clone());
                 }
             }
             // Drop the overlay entry unless a later staged write replaced it.
@@ -275,11 +305,11 @@ impl StoreState {
                 kind: s.kind,
                 key: s.key.clone(),
                 revision: s.revision,
-                object: s.object.clone(),
-                prev: s.prev.clone(),
+                object: s.stored.clone(),
+                prev: s.prev_stored.clone(),
             });
             self.log.push(event.clone());
-            self.notify(&event);
+            self.notify(s);
             events.push(event);
         }
         events
@@ -292,20 +322,20 @@ impl StoreState {
         self.assigned = self.committed;
     }
 
-    fn notify(&mut self, event: &Event) {
+    /// Sends a committed write to the watchers that see it (with the trees in hand: nothing
+    /// is decoded).
+    fn notify(&mut self, s: &Staged) {
         let mut gone = Vec::new();
         for (id, w) in &self.watchers {
-            if !event.key.starts_with(&w.prefix) {
+            if !s.key.starts_with(&w.prefix) {
                 continue;
             }
-            let Some(kind) = seen_as(w.filter.as_ref(), event) else {
+            let Some(kind) = seen_as(w.filter.as_ref(), s.kind, &s.object, s.prev.as_deref())
+            else {
                 continue;
             };
-            match w
-                .sender
-                .try_send(WatchItem::Event(kind, event.object.clone()))
-            {
-                Ok(()) => {}
+            match w.sender.try_send(WatchItem::Event(kind, s.object.clone())) {
+                Ok(()) => self.events_sent += 1,
                 // A watcher that cannot keep up is closed, as kube-apiserver closes slow
                 // watchers: its client relists and watches again.
                 Err(_) => gone.push(*id),
@@ -337,8 +367,10 @@ impl StoreState {
                     })?
                     .filter(|e| e.key.starts_with(&watcher.prefix))
                     .filter_map(|e| {
-                        seen_as(watcher.filter.as_ref(), e)
-                            .map(|k| WatchItem::Event(k, e.object.clone()))
+                        let object = e.object.value();
+                        let prev = e.prev.as_ref().map(Stored::value);
+                        seen_as(watcher.filter.as_ref(), e.kind, &object, prev.as_deref())
+                            .map(|k| WatchItem::Event(k, object))
                     })
                     .collect()
             }
@@ -351,6 +383,11 @@ impl StoreState {
             initial,
             revision: self.committed,
         })
+    }
+
+    /// Watch events sent since the store was loaded (initial lists not counted).
+    pub fn events_sent(&self) -> u64 {
+        self.events_sent
     }
 
     /// Ends a watch.
@@ -401,12 +438,17 @@ fn check(key: &str, current: &Value, pre: &Preconditions) -> Result<()> {
 
 /// How a watcher with this filter sees an event: a change that enters the selection is ADDED,
 /// one that leaves it is DELETED, as kube-apiserver's watch cache does.
-fn seen_as(filter: Option<&Filter>, e: &Event) -> Option<EventType> {
+fn seen_as(
+    filter: Option<&Filter>,
+    kind: EventType,
+    object: &Value,
+    prev: Option<&Value>,
+) -> Option<EventType> {
     let Some(f) = filter else {
-        return Some(e.kind);
+        return Some(kind);
     };
-    let now = e.kind != EventType::Deleted && f(&e.object);
-    let before = e.prev.as_deref().is_some_and(f);
+    let now = kind != EventType::Deleted && f(object);
+    let before = prev.is_some_and(f);
     match (before, now) {
         (true, true) => Some(EventType::Modified),
         (false, true) => Some(EventType::Added),
@@ -628,7 +670,7 @@ mod tests {
             })
             .unwrap();
         let events = s.apply_committed(&[st]);
-        assert_eq!(meta::resource_version(&events[0].object), 2);
+        assert_eq!(meta::resource_version(&events[0].object.value()), 2);
         assert!(s.get("/p/a").is_none());
     }
 

@@ -89,8 +89,13 @@ impl CronJobController {
         let registry = self.registry.clone();
         let events = self.events.clone();
         let addr = ctx.address();
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("cronjob");
         actix_rt::spawn(async move {
             let retry = execute(&registry, &events, &cj, plan).await;
+            if retry {
+                reconcile.failed();
+            }
+            drop(reconcile);
             addr.do_send(Synced { key, retry });
         });
     }

@@ -142,6 +142,7 @@ impl DaemonSetController {
         let events = self.events.clone();
         let addr = ctx.address();
         let deletes = plan.delete;
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("daemonset");
         actix_rt::spawn(async move {
             let (pods, ok) = execute(
                 &registry,
@@ -153,6 +154,10 @@ impl DaemonSetController {
                 status_changed,
             )
             .await;
+            if !ok {
+                reconcile.failed();
+            }
+            drop(reconcile);
             addr.do_send(Done { key, pods, ok });
         });
     }

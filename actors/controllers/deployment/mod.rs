@@ -119,8 +119,13 @@ impl DeploymentController {
             self.busy.insert(key.clone());
             let registry = self.registry.clone();
             let addr = ctx.address();
+            let mut reconcile = crate::metrics::Metrics::global().reconcile("deployment");
             actix_rt::spawn(async move {
                 let retry = adopt(&registry, &d, &orphans).await.is_err();
+                if retry {
+                    reconcile.failed();
+                }
+                drop(reconcile);
                 addr.do_send(Synced { key, retry });
             });
             return;
@@ -141,14 +146,17 @@ impl DeploymentController {
         let registry = self.registry.clone();
         let recorder = self.recorder.clone();
         let addr = ctx.address();
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("deployment");
         actix_rt::spawn(async move {
             let retry = match execute(&registry, &recorder, &d, plan).await {
                 Ok(()) => false,
                 Err(e) => {
                     tracing::debug!(deployment = %key, error = %e, "deployment sync failed");
+                    reconcile.failed();
                     true
                 }
             };
+            drop(reconcile);
             addr.do_send(Synced { key, retry });
         });
     }

@@ -110,8 +110,13 @@ impl JobController {
         let registry = self.registry.clone();
         let events = self.events.clone();
         let addr = ctx.address();
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("job");
         actix_rt::spawn(async move {
             let done = execute(&registry, &events, &job, plan).await;
+            if done.retry {
+                reconcile.failed();
+            }
+            drop(reconcile);
             addr.do_send(Synced { key, ..done });
         });
     }

@@ -179,8 +179,13 @@ impl ReplicaSetController {
         let registry = self.registry.clone();
         let recorder = self.recorder.clone();
         let addr = ctx.address();
+        let mut reconcile = crate::metrics::Metrics::global().reconcile("replicaset");
         actix_rt::spawn(async move {
             let outcome = execute(&registry, &recorder, &rs, plan, managed).await;
+            if outcome.retry {
+                reconcile.failed();
+            }
+            drop(reconcile);
             addr.do_send(Synced { key, outcome });
         });
     }
