@@ -137,6 +137,26 @@ impl Fold for Recovery {
     fn progress(&self) -> usize {
         self.complete
     }
+
+    /// `short: web-1 (950 of 1000 Running and Ready off the stopped nodes); 3 pods still on
+    /// stopped nodes, not being deleted`.
+    fn describe(&self) -> String {
+        let mut short: Vec<String> = self
+            .replicas
+            .iter()
+            .filter_map(|(name, want)| {
+                let have = self.healthy.get(name).copied().unwrap_or(0);
+                (have < *want).then(|| format!("{name} ({have} of {want})"))
+            })
+            .collect();
+        short.sort();
+        format!(
+            "short of Running and Ready pods off the stopped nodes: {}; {} pods still on \
+             stopped nodes, not being deleted",
+            short.join(", "),
+            self.stranded.len()
+        )
+    }
 }
 
 /// Runs the scenario.
@@ -298,5 +318,10 @@ mod tests {
         assert_eq!((fold.progress(), fold.all_at), (1, Some(last)));
         fold.event(EventType::Deleted, &pod("b", "node-2", true), last);
         assert_eq!((fold.progress(), fold.all_at), (0, None));
+        assert!(
+            fold.describe().contains("d-0 (1 of 2)"),
+            "{}",
+            fold.describe()
+        );
     }
 }
