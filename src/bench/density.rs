@@ -246,14 +246,27 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
     let list = registry
         .list(storage_def(Kind::Pod), "default", ListOptions::default())
         .await?;
+    // One ReplicaSet per Deployment is expected: more means the Deployment controller made
+    // another.
+    let replica_sets = registry
+        .list(
+            storage_def(Kind::ReplicaSet),
+            "default",
+            ListOptions::default(),
+        )
+        .await?
+        .items
+        .len();
     let resumes = census.resumes();
     let census = census.finish().await?;
     let available = reached
         .map_err(|e| {
-            let resumed = format!("the census watch resumed {resumes} times");
-            e.context(format!("{}; {resumed}", census.describe()))
+            let more =
+                format!("{replica_sets} ReplicaSets; the census watch resumed {resumes} times");
+            e.context(format!("{}; {more}", census.describe()))
         })?
         .unwrap_or_else(|| Availability::new(0));
+    report.add("replicasets", replica_sets as f64, "");
 
     let (latencies, last) = census.latencies();
     let all_running = last.map_or(Duration::ZERO, |at| at - begin);

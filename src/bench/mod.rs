@@ -48,7 +48,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "failover",
-        "--nodes (500) nodes, --pods (10,000) pods through Deployments, then a tenth of the nodes \
+        "--nodes (500) nodes, --pods (5,000) pods through Deployments, then a tenth of the nodes \
          stop: time until every Deployment is available again",
     ),
     (

@@ -49,7 +49,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "docker" => bench::docker::run(args.ops.unwrap_or(50)).await?,
         "failover" => {
             let nodes = positive("--nodes", args.nodes, 500)?;
-            bench::failover::run(nodes, positive("--pods", args.pods, 10_000)?).await?
+            bench::failover::run(nodes, positive("--pods", args.pods, 5_000)?).await?
         }
         // --ops is the pod count; nodes are a tenth of it, as in 5,000 nodes for 50,000 pods.
         "schedule" => {

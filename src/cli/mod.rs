@@ -72,7 +72,7 @@ pub struct BenchArgs {
     pub nodes: Option<usize>,
 
     /// Pods (density, failover), or the standing population of churn [default: 100000 for
-    /// density, 1000 for churn, 10000 for failover].
+    /// density, 1000 for churn, 5000 for failover].
     #[arg(long)]
     pub pods: Option<usize>,
 
