@@ -16,18 +16,13 @@ use std::time::{Duration, Instant};
 pub async fn run(total: usize, clients: usize, api_only: bool) -> anyhow::Result<Report> {
     let dir = ScratchDir::new("api")?;
     let args = UpArgs {
-        data_dir: Some(dir.0.join("data")),
-        port: 0,
-        address: "127.0.0.1".into(),
-        kubeconfig: None,
         // No kubelets: pods are created, not run.
         nodes: crate::cli::sim::NodeArgs {
             nodes: 0,
             ..Default::default()
         },
-        controllers: Default::default(),
         api_only,
-        caller_handles_signals: false,
+        ..UpArgs::local(dir.0.join("data"))
     };
     let started = start(&args).await?;
     let handle = started.server.handle();

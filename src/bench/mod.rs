@@ -7,11 +7,21 @@
 //! - [`docker`]: real containers, tutti against Docker Swarm on the same engine.
 //! - [`store`]: store writes per second in process (group commit).
 //! - [`schedule`]: pods bound per second by the scheduler on many nodes.
+//! - [`density`]: many nodes, many pods through Deployments: time to Running, memory.
+//! - [`churn`]: pods created and deleted at a fixed rate: API and startup latency (the SLOs).
+//! - [`failover`]: a tenth of the nodes stop: time until every Deployment is available again.
+//! - [`cluster`]: the in-process cluster the scenarios build, and what they create in it.
+//! - [`watch`]: store watches folded on threads of their own into what the figures need.
 
 pub mod api;
+pub mod churn;
+pub mod cluster;
+pub mod density;
 pub mod docker;
+pub mod failover;
 pub mod schedule;
 pub mod store;
+pub mod watch;
 
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -23,8 +33,23 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "pod creates over HTTPS with concurrent clients: throughput, p50/p99 latency",
     ),
     (
+        "churn",
+        "100 nodes over HTTPS, pods created and deleted at --rate (100/s) for --duration (60s) \
+         around a population of --pods (1,000): API latency per verb, pod startup p99",
+    ),
+    (
+        "density",
+        "--nodes (1,000) simulated nodes, --pods (100,000) pods through Deployments: time to all \
+         Running, pods/s, startup p50/p99, peak RSS, RSS per pod",
+    ),
+    (
         "docker",
         "real containers: a 50-replica Deployment started and deleted, against Docker Swarm",
+    ),
+    (
+        "failover",
+        "--nodes (500) nodes, --pods (5,000) pods through Deployments, then a tenth of the nodes \
+         stop: time until every Deployment is available again",
     ),
     (
         "schedule",
@@ -93,6 +118,24 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// Milliseconds, for the reports.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A figure of this process's memory from `/proc/self/status` in KiB: `VmRSS` (resident now)
+/// or `VmHWM` (the peak resident size). None off Linux.
+pub fn memory_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// A fresh directory under the system temp dir, removed when dropped.
 pub struct ScratchDir(pub std::path::PathBuf);
 
@@ -123,6 +166,13 @@ mod tests {
         assert_eq!(percentile(&v, 50.0), Duration::from_millis(51));
         assert_eq!(percentile(&v, 99.0), Duration::from_millis(99));
         assert_eq!(percentile(&[], 99.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn this_process_has_a_resident_size_and_a_peak() {
+        let (rss, peak) = (memory_kib("VmRSS").unwrap(), memory_kib("VmHWM").unwrap());
+        assert!(rss > 0 && peak >= rss, "{rss} {peak}");
+        assert_eq!(memory_kib("NoSuchField"), None);
     }
 
     #[test]

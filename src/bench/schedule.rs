@@ -8,74 +8,27 @@
 //!    then a new scheduler starts; the figure is pods bound per second, from its start and from
 //!    its first binding to the last binding seen through a watch.
 
-use super::{percentile, Report, ScratchDir};
-use crate::actors::api_server::registry::{Registry, WriteOptions};
-use crate::actors::api_server::{bootstrap, ApiServer};
-use crate::actors::kubelet::manager::SimNodes;
+use super::cluster::{create_all, pod_spec, quiet_kubelet, BenchCluster, STALL};
+use super::watch::{Arrivals, Consumer};
+use super::{millis, percentile, Report};
+use crate::actors::controllers::informer::SharedFilter;
 use crate::actors::kubelet::node::NodeSpec;
-use crate::actors::kubelet::KubeletConfig;
-use crate::actors::scheduler::Scheduler;
-use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
 use crate::api::meta;
-use crate::api::resources::{storage_def, Kind};
-use crate::runtime::sim::SimConfig;
-use crate::store::redb::RedbBackend;
-use crate::store::state::{Filter, WatchItem};
-use crate::store::EventType;
-use actix::{Actor, Arbiter};
+use crate::api::resources::Kind;
 use serde_json::{json, Value};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::Receiver;
 
-/// Creates `count` objects from `make(i)` with `in_flight` concurrent creates; `before(i)` runs
-/// just before object `i` is sent.
-async fn create_all(
-    registry: &Registry,
-    kind: Kind,
-    count: usize,
-    in_flight: usize,
-    make: impl Fn(usize) -> Value,
-    before: impl Fn(usize),
-) -> anyhow::Result<()> {
-    let next = Rc::new(Cell::new(0usize));
-    let (make, before) = (&make, &before);
-    let writers = (0..in_flight).map(|_| {
-        let (registry, next) = (registry.clone(), next.clone());
-        async move {
-            loop {
-                let i = next.get();
-                if i >= count {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                next.set(i + 1);
-                let obj = make(i);
-                let ns = meta::namespace(&obj).to_string();
-                before(i);
-                registry
-                    .create(storage_def(kind), &ns, obj, &WriteOptions::default())
-                    .await?;
-            }
-        }
-    });
-    for r in futures_util::future::join_all(writers).await {
-        r?;
-    }
-    Ok(())
-}
-
-/// A pod of the benchmark: 100m CPU, 128Mi, owned by one of 100 ReplicaSets (so the spreading
-/// score has work to do, as in scheduler_perf).
+/// A pod of the benchmark: owned by one of 100 ReplicaSets (so the spreading score has work to
+/// do, as in scheduler_perf).
 fn bench_pod(prefix: &str, i: usize) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": format!("{prefix}-{i}"), "namespace": "default",
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
                 "name": format!("rs-{}", i % 100), "uid": format!("rs-uid-{}", i % 100),
                 "controller": true}]},
-        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}})
+        "spec": pod_spec()})
 }
 
 /// The index in a benchmark pod's name `<prefix>-<i>`.
@@ -87,121 +40,40 @@ fn pod_index(pod: &Value, prefix: &str) -> Option<usize> {
         .ok()
 }
 
-/// What a watch consumer saw: each object that entered the watch, and when.
-type Seen = anyhow::Result<Vec<(Arc<Value>, Instant)>>;
-
-/// Collects, on a thread of its own, the objects entering a filtered watch (ADDED events) with
-/// the instant each was seen, until `wanted` have (counting the `already` there). Its own
-/// thread: a consumer sharing the creators' thread fell behind and the store closed the watch.
-fn collect_added(
-    mut rx: Receiver<WatchItem>,
-    already: usize,
-    wanted: usize,
-    what: &'static str,
-) -> std::thread::JoinHandle<Seen> {
-    std::thread::spawn(move || {
-        let mut seen = Vec::with_capacity(wanted.saturating_sub(already));
-        while already + seen.len() < wanted {
-            match rx.blocking_recv() {
-                Some(WatchItem::Event(EventType::Added, obj)) => seen.push((obj, Instant::now())),
-                Some(_) => {}
-                None => anyhow::bail!(
-                    "the watch ended after {} of {wanted} {what}",
-                    already + seen.len()
-                ),
-            }
-        }
-        Ok(seen)
-    })
-}
-
-/// Waits for a [`collect_added`] thread without blocking this one.
-async fn join(handle: std::thread::JoinHandle<Seen>) -> Seen {
-    tokio::task::spawn_blocking(move || handle.join())
-        .await?
-        .map_err(|_| anyhow::anyhow!("the watch consumer panicked"))?
-}
-
-fn starts_with(prefix: &'static str) -> impl Fn(&Value) -> bool {
-    move |obj| meta::name(obj).starts_with(prefix)
-}
-
 /// Runs the scenario.
 pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<Report> {
-    let dir = ScratchDir::new("schedule")?;
-    let backend = RedbBackend::open(&dir.0.join("store.redb"))?;
-    let store_arbiter = Arbiter::new();
-    let actor = StoreActor::open(Box::new(backend), StoreConfig::default())?;
-    let store = StoreActor::start_in_arbiter(&store_arbiter.handle(), move |_| actor);
-    let registry = Registry::new(StoreClient::new(store));
-    bootstrap(&ApiServer::new(registry.clone()).start()).await?;
+    let mut cluster = BenchCluster::start("schedule").await?;
+    let registry = cluster.registry.clone();
     let mut report = Report::new("schedule");
     report.add("nodes", nodes as f64, "");
     report.add("pods", pods as f64, "");
 
     // Kubelets: big nodes, as in scheduler_perf, so capacity never limits the figure; pod
     // events off (they would triple the writes of a pod start, which is not what is measured).
-    let ready: Filter = Box::new(|node: &Value| {
-        node.pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .is_some_and(|cs| {
-                cs.iter()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
-            })
-    });
-    let (start, ready_rx) = registry
-        .watch(storage_def(Kind::Node), "", Some(ready), None, false)
-        .await?;
-    let begin = Instant::now();
-    let kubelet_arbiter = Arbiter::new();
-    {
-        let registry = registry.clone();
-        let template = NodeSpec {
-            cpu: "32".into(),
-            memory: "128Gi".into(),
-            ..NodeSpec::new("", 0)
-        };
-        let initial = (1..=nodes)
-            .map(|i| NodeSpec {
-                name: format!("node-{i}"),
-                index: i as u32,
-                ..template.clone()
-            })
-            .collect();
-        let mut config = KubeletConfig::new(template);
-        config.pod_events = false;
-        SimNodes::start_in_arbiter(&kubelet_arbiter.handle(), move |_| {
-            SimNodes::new(registry, config, SimConfig::default(), initial)
-        });
-    }
-    join(collect_added(
-        ready_rx,
-        start.initial.len(),
-        nodes,
-        "nodes Ready",
-    ))
-    .await?;
-    registry.unwatch(start.id);
-    report.add("nodes_ready_elapsed", begin.elapsed().as_secs_f64(), "s");
+    let node = NodeSpec {
+        cpu: "32".into(),
+        memory: "128Gi".into(),
+        ..NodeSpec::new("", 0)
+    };
+    let kubelet = quiet_kubelet(&node);
+    let ready = cluster.start_nodes(nodes, node, kubelet).await?;
+    report.add("nodes_ready_elapsed", ready.as_secs_f64(), "s");
 
     // Phase 1: startup latency with the scheduler running.
-    let scheduler_arbiter = Arbiter::new();
-    start_scheduler(&scheduler_arbiter, &registry);
-    let running: Filter = Box::new(|pod: &Value| {
-        starts_with("lat-")(pod) && meta::str_at(pod, &["status", "phase"]) == "Running"
+    cluster.start_scheduler();
+    let running: SharedFilter = Arc::new(|pod: &Value| {
+        meta::name(pod).starts_with("lat-") && meta::str_at(pod, &["status", "phase"]) == "Running"
     });
-    let (start, running_rx) = registry
-        .watch(
-            storage_def(Kind::Pod),
-            "default",
-            Some(running),
-            None,
-            false,
-        )
-        .await?;
+    let watching = Consumer::start(
+        &registry,
+        Kind::Pod,
+        "default",
+        Some(running),
+        Arrivals::keyed(|pod| pod_index(pod, "lat")),
+    )
+    .await?;
     let created: RefCell<Vec<Option<Instant>>> = RefCell::new(vec![None; pods]);
     let begin = Instant::now();
-    let watching = collect_added(running_rx, start.initial.len(), pods, "pods Running");
     create_all(
         &registry,
         Kind::Pod,
@@ -211,16 +83,13 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
         |i| created.borrow_mut()[i] = Some(Instant::now()),
     )
     .await?;
-    let running = join(watching).await?;
+    let running = watching.complete(pods, "pods Running", STALL).await?;
     let all_running = begin.elapsed();
-    registry.unwatch(start.id);
     let created = created.into_inner();
     let mut latencies: Vec<Duration> = running
+        .seen
         .iter()
-        .filter_map(|(pod, seen)| {
-            let at = created.get(pod_index(pod, "lat")?).copied().flatten()?;
-            Some(seen.saturating_duration_since(at))
-        })
+        .filter_map(|(i, seen)| Some(seen.saturating_duration_since(created.get(*i).copied()??)))
         .collect();
     latencies.sort();
     report.add(
@@ -245,7 +114,7 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
     );
 
     // Phase 2: throughput on a backlog of pending pods.
-    scheduler_arbiter.stop();
+    cluster.stop_scheduler();
     let begin = Instant::now();
     create_all(
         &registry,
@@ -261,25 +130,22 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
         pods as f64 / begin.elapsed().as_secs_f64().max(1e-9),
         "1/s",
     );
-    let bound: Filter = Box::new(|pod: &Value| {
-        starts_with("tp-")(pod) && !meta::str_at(pod, &["spec", "nodeName"]).is_empty()
+    let bound: SharedFilter = Arc::new(|pod: &Value| {
+        meta::name(pod).starts_with("tp-") && !meta::str_at(pod, &["spec", "nodeName"]).is_empty()
     });
-    let (start, bound_rx) = registry
-        .watch(storage_def(Kind::Pod), "default", Some(bound), None, false)
-        .await?;
-    let scheduler_arbiter = Arbiter::new();
-    let begin = Instant::now();
-    start_scheduler(&scheduler_arbiter, &registry);
-    let bound = join(collect_added(
-        bound_rx,
-        start.initial.len(),
-        pods,
-        "pods bound",
-    ))
+    let watching = Consumer::start(
+        &registry,
+        Kind::Pod,
+        "default",
+        Some(bound),
+        Arrivals::keyed(|_| Some(0)),
+    )
     .await?;
+    let begin = Instant::now();
+    cluster.start_scheduler();
+    let bound = watching.complete(pods, "pods bound", STALL).await?.seen;
     let elapsed = bound.last().map_or(begin.elapsed(), |(_, at)| *at - begin);
     let first = bound.first().map_or(Duration::ZERO, |(_, at)| *at - begin);
-    registry.unwatch(start.id);
     report.add("scheduler_start_to_first_bind", millis(first), "ms");
     report.add(
         "pods_bound_per_second",
@@ -291,19 +157,7 @@ pub async fn run(nodes: usize, pods: usize, in_flight: usize) -> anyhow::Result<
         pods as f64 / elapsed.as_secs_f64().max(1e-9),
         "1/s",
     );
-    scheduler_arbiter.stop();
-    kubelet_arbiter.stop();
-    store_arbiter.stop();
     Ok(report)
-}
-
-fn start_scheduler(arbiter: &Arbiter, registry: &Registry) {
-    let registry = registry.clone();
-    Scheduler::start_in_arbiter(&arbiter.handle(), move |_| Scheduler::new(registry));
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

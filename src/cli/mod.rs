@@ -4,8 +4,10 @@
 //! - [`up`]: `tutti up`, an all-in-one cluster in this process.
 //! - [`bench`]: `tutti bench`, the benchmark scenarios.
 //! - [`sim`]: simulated nodes: `tutti up --nodes`, `tutti node ...`, `tutti pod crash`.
+//! - [`progress`]: progress bars for long waits, drawn only on a terminal.
 
 pub mod bench;
+pub mod progress;
 pub mod sim;
 pub mod up;
 
@@ -64,6 +66,24 @@ pub struct BenchArgs {
     #[arg(long)]
     pub with_control_plane: bool,
 
+    /// Simulated nodes (density, churn, failover) [default: 1000 for density, 100 for churn,
+    /// 500 for failover].
+    #[arg(long)]
+    pub nodes: Option<usize>,
+
+    /// Pods (density, failover), or the standing population of churn [default: 100000 for
+    /// density, 1000 for churn, 5000 for failover].
+    #[arg(long)]
+    pub pods: Option<usize>,
+
+    /// `churn`: pods created (and at steady state deleted) per second [default: 100].
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// `churn`: how long the load runs (`60s`, `5m`) [default: 60s].
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -105,6 +125,23 @@ pub struct UpArgs {
     /// through the cluster first (`tutti bench docker`) set this. Not a flag.
     #[arg(skip)]
     pub caller_handles_signals: bool,
+}
+
+impl UpArgs {
+    /// A cluster in `data_dir` on 127.0.0.1 at a free port, with `tutti up`'s default nodes and
+    /// control loops (benchmarks set the fields they need from there).
+    pub fn local(data_dir: PathBuf) -> UpArgs {
+        UpArgs {
+            data_dir: Some(data_dir),
+            port: 0,
+            address: "127.0.0.1".into(),
+            controllers: ControllerFlags::default(),
+            kubeconfig: None,
+            nodes: sim::NodeArgs::default(),
+            api_only: false,
+            caller_handles_signals: false,
+        }
+    }
 }
 
 /// The control loops' flags of `tutti up` (Kubernetes' defaults).

@@ -2,6 +2,7 @@
 //! add|stop|start|fail`, `tutti pod crash`) that talk to a running cluster through its API.
 
 use crate::actors::api_server::registry::Registry;
+use crate::actors::controllers::node_lifecycle::health::condition_status;
 use crate::actors::kubelet::manager::{
     SimNodes, CPU_ANNOTATION, MEMORY_ANNOTATION, PODS_ANNOTATION,
 };
@@ -217,12 +218,7 @@ pub async fn nodes_ready_progress(kubeconfig: std::path::PathBuf, expected: u64)
         return;
     };
     let started = std::time::Instant::now();
-    let bar = indicatif::ProgressBar::new(expected);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} nodes Ready")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("starting nodes");
+    let bar = super::progress::bar(expected, "starting nodes", "nodes Ready");
     loop {
         if let Ok((200, list)) = client.request(Method::GET, "/api/v1/nodes", None).await {
             let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -246,19 +242,14 @@ pub async fn nodes_ready_progress(kubeconfig: std::path::PathBuf, expected: u64)
     );
 }
 
+/// Whether a node's `Ready` condition is `True`.
+pub(crate) fn is_ready(node: &Value) -> bool {
+    condition_status(node, "Ready") == Some("True")
+}
+
 /// How many of the nodes have `Ready=True`.
 pub(crate) fn ready_nodes(nodes: &[Value]) -> usize {
-    nodes
-        .iter()
-        .filter(|n| {
-            n.pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .is_some_and(|cs| {
-                    cs.iter()
-                        .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
-                })
-        })
-        .count()
+    nodes.iter().filter(|n| is_ready(n)).count()
 }
 
 /// `nodes 3/3 Ready · pods 1 Pending, 5 Running, 0 Succeeded, 0 Failed` from two lists.

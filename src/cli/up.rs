@@ -27,6 +27,8 @@ pub struct Started {
     pub data_dir: std::path::PathBuf,
     /// From the start of `start` to the API being ready.
     pub startup: std::time::Duration,
+    /// The API's verbs in process, beside the HTTPS server (benchmarks watch through it).
+    pub registry: Registry,
 }
 
 /// Starts the store, the API server and its HTTPS listener. The store runs on an arbiter
@@ -90,6 +92,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
     let sa_key = TokenKey::load_or_create(&data_dir).context("cannot set up the token key")?;
     let auth = Authenticator::new(&secrets.admin_token).with_service_account_key(Arc::new(sa_key));
     let metrics = Metrics::global().clone();
+    let api_registry = registry.clone();
     let address = args.address.clone();
     let server_address = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
     let holder = server_address.clone();
@@ -137,6 +140,7 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Started> {
         kubeconfig: kubeconfig_path,
         data_dir,
         startup: started.elapsed(),
+        registry: api_registry,
     })
 }
 
