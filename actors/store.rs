@@ -267,7 +267,11 @@ impl Handler<Watch> for StoreActor {
     type Result = Result<WatchStart>;
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) -> Self::Result {
         self.mailbox.dec();
-        self.state.watch(msg.watcher, msg.from)
+        let started = self.state.watch(msg.watcher, msg.from);
+        crate::metrics::Metrics::global()
+            .store_watchers
+            .set(self.state.watcher_count() as i64);
+        started
     }
 }
 
@@ -276,6 +280,9 @@ impl Handler<Unwatch> for StoreActor {
     fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
         self.mailbox.dec();
         self.state.unwatch(msg.0);
+        crate::metrics::Metrics::global()
+            .store_watchers
+            .set(self.state.watcher_count() as i64);
     }
 }
 

@@ -45,11 +45,13 @@ where
         let def = storage_def(kind);
         // The filter goes to the store, which sends an object entering the selection as
         // ADDED and one leaving it as DELETED.
-        let (start, mut rx) = loop {
-            let f = filter
+        let store_filter = || {
+            filter
                 .clone()
-                .map(|f| Box::new(move |v: &Value| f(v)) as Filter);
-            match registry.watch(def, "", f, None, false).await {
+                .map(|f| Box::new(move |v: &Value| f(v)) as Filter)
+        };
+        let (start, mut rx) = loop {
+            match registry.watch(def, "", store_filter(), None, false).await {
                 Ok(w) => break w,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "cannot watch; retrying");
@@ -57,7 +59,7 @@ where
                 }
             }
         };
-        let _guard = Unwatch(registry.clone(), start.id);
+        let mut _guard = Unwatch(registry.clone(), start.id);
         for item in start.initial {
             if addr.send(Watched { kind, item }).await.is_err() {
                 return;
@@ -78,14 +80,47 @@ where
         let depth = crate::metrics::Metrics::global()
             .mailbox
             .with_label_values(&[&format!("{}/{kind:?}", short_type_name::<A>())]);
-        while let Some(item) = rx.recv().await {
-            depth.set(rx.len() as i64);
-            if addr.send(Watched { kind, item }).await.is_err() {
-                return;
+        let mut seen = start.revision;
+        loop {
+            while let Some(item) = rx.recv().await {
+                depth.set(rx.len() as i64);
+                seen = seen.max(revision_of(&item));
+                if addr.send(Watched { kind, item }).await.is_err() {
+                    return;
+                }
+            }
+            // The store closed the watch: this actor fell behind (one group commit can carry
+            // thousands of events). Resume after the last event it got, as client-go resumes
+            // from its last resourceVersion; only when the store's window no longer reaches
+            // back that far does the actor start over with a fresh list. Relisting every time
+            // would replay every object as ADDED, and controllers counting creations would
+            // take old pods for the new ones they wait for.
+            let Ok((resumed, new_rx)) = registry
+                .watch(def, "", store_filter(), Some(seen), false)
+                .await
+            else {
+                break;
+            };
+            tracing::debug!(?kind, from = seen, "watch closed by the store; resumed");
+            _guard = Unwatch(registry.clone(), resumed.id);
+            rx = new_rx;
+            for item in resumed.initial {
+                seen = seen.max(revision_of(&item));
+                if addr.send(Watched { kind, item }).await.is_err() {
+                    return;
+                }
             }
         }
         addr.do_send(WatchEnded(kind));
     });
+}
+
+/// The revision a watch item carries (an event's object is stamped with the event's).
+fn revision_of(item: &WatchItem) -> u64 {
+    match item {
+        WatchItem::Event(_, obj) => meta::resource_version(obj),
+        WatchItem::Bookmark(rev) => *rev,
+    }
 }
 
 /// `ReplicaSetController` for `tutti::actors::controllers::replicaset::ReplicaSetController`.
@@ -275,5 +310,99 @@ mod tests {
         assert!(c.get(Kind::Pod, "d", "p").is_some());
         c.apply_write(Kind::Pod, EventType::Deleted, v("9"));
         assert!(c.get(Kind::Pod, "d", "p").is_none());
+    }
+
+    /// Collects what an informer delivers.
+    struct Collector {
+        added: std::collections::HashMap<String, usize>,
+        ended: usize,
+        done:
+            Option<tokio::sync::oneshot::Sender<(std::collections::HashMap<String, usize>, usize)>>,
+        want: usize,
+    }
+
+    impl Actor for Collector {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<Watched> for Collector {
+        type Result = ();
+        fn handle(&mut self, w: Watched, _: &mut Context<Self>) {
+            if let WatchItem::Event(EventType::Added, obj) = &w.item {
+                *self.added.entry(meta::name(obj).to_string()).or_default() += 1;
+            }
+            if self.added.len() == self.want {
+                if let Some(done) = self.done.take() {
+                    let _ = done.send((self.added.clone(), self.ended));
+                }
+            }
+        }
+    }
+
+    impl Handler<WatchEnded> for Collector {
+        type Result = ();
+        fn handle(&mut self, _: WatchEnded, _: &mut Context<Self>) {
+            self.ended += 1;
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_watch_the_store_closes_mid_burst_resumes_without_a_relist() {
+        use crate::actors::api_server::registry::WriteOptions;
+        use crate::actors::api_server::{bootstrap, ApiServer};
+        use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+        use crate::store::MemoryBackend;
+        let store = StoreActor::open(Box::new(MemoryBackend::default()), StoreConfig::default())
+            .unwrap()
+            .start();
+        let registry = Registry::new(StoreClient::new(store));
+        bootstrap(&ApiServer::new(registry.clone()).start())
+            .await
+            .unwrap();
+        // More ConfigMaps than a watch channel holds, created at once so that group commit
+        // lands them in a few large batches: the store must close the watcher mid-burst.
+        let count = 4000;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let registry2 = registry.clone();
+        Collector::create(move |ctx| {
+            watch(&registry2, Kind::ConfigMap, None, ctx);
+            Collector {
+                added: Default::default(),
+                ended: 0,
+                done: Some(tx),
+                want: count,
+            }
+        });
+        // Let the watch start before the burst.
+        while crate::metrics::Metrics::global().store_watchers.get() == 0 {
+            actix_rt::task::yield_now().await;
+            actix_rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        let creates = (0..count).map(|i| {
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i}"), "namespace": "default"}});
+            let registry = registry.clone();
+            async move {
+                registry
+                    .create(
+                        storage_def(Kind::ConfigMap),
+                        "default",
+                        cm,
+                        &WriteOptions::default(),
+                    )
+                    .await
+                    .unwrap()
+            }
+        });
+        futures_util::future::join_all(creates).await;
+        let (added, ended) = actix_rt::time::timeout(Duration::from_secs(60), rx)
+            .await
+            .expect("every ConfigMap delivered")
+            .unwrap();
+        assert_eq!(ended, 0, "the actor was told to relist");
+        assert!(
+            added.values().all(|n| *n == 1),
+            "an object was delivered twice"
+        );
     }
 }
