@@ -222,11 +222,20 @@ impl Cache {
         kind: Kind,
         namespace: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> {
+        // Keys sort by namespace first: one namespace is a range, not a walk of every object.
+        let from = (namespace.to_string(), String::new());
         self.objects
             .get(&kind)
             .into_iter()
-            .flat_map(|m| m.iter())
-            .filter(move |((ns, _), _)| namespace.is_empty() || ns == namespace)
+            .flat_map(move |m| {
+                let all = namespace.is_empty();
+                let range = if all {
+                    m.range(..)
+                } else {
+                    m.range(from.clone()..)
+                };
+                range.take_while(move |((ns, _), _)| all || ns == namespace)
+            })
             .map(|(_, v)| v)
     }
 

@@ -136,16 +136,21 @@ pub fn claim_pods<'a>(
     let (mut managed, mut adopt, mut release) = (Vec::new(), Vec::new(), Vec::new());
     for pod in pods {
         let pod: &Value = pod;
+        // Labels are read only for pods this ReplicaSet could keep or adopt: a sync walks the
+        // namespace's pods, nearly all of them other controllers'.
+        let owner = meta::controller_uid(pod);
+        if owner.is_some_and(|o| o != uid) {
+            continue;
+        }
         let matches = selector.matches(&meta::labels(pod));
-        match meta::controller_uid(pod) {
-            Some(owner) if owner == uid => {
+        match owner {
+            Some(_) => {
                 if matches {
                     managed.push(pod);
                 } else {
                     release.push(meta::name(pod).to_string());
                 }
             }
-            Some(_) => {}
             // A ReplicaSet being deleted adopts nothing (kube `RecheckDeletionTimestamp`);
             // neither does anyone adopt a pod being deleted.
             None if matches && !deleting && is_active(pod) => {
