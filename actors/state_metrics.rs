@@ -146,24 +146,36 @@ fn node_ready(node: &Value) -> Ready {
 pub struct StateMetrics {
     registry: Registry,
     tally: Tally,
+    /// `tutti_pods{phase}` in [`POD_PHASES`] order and `tutti_nodes{ready}`, looked up once:
+    /// they are set after every pod event.
+    pod_gauges: Vec<prometheus::IntGauge>,
+    node_gauges: Vec<prometheus::IntGauge>,
 }
 
 impl StateMetrics {
     /// Watches `registry`'s pods and nodes once started.
     pub fn new(registry: Registry) -> StateMetrics {
+        let m = Metrics::global();
         StateMetrics {
             registry,
             tally: Tally::default(),
+            pod_gauges: POD_PHASES
+                .iter()
+                .map(|p| m.pods.with_label_values(&[p]))
+                .collect(),
+            node_gauges: READY_LABELS
+                .iter()
+                .map(|r| m.nodes.with_label_values(&[r]))
+                .collect(),
         }
     }
 
     fn publish(&self) {
-        let m = Metrics::global();
-        for (phase, n) in POD_PHASES.iter().zip(self.tally.pod_counts()) {
-            m.pods.with_label_values(&[phase]).set(n);
+        for (gauge, n) in self.pod_gauges.iter().zip(self.tally.pod_counts()) {
+            gauge.set(n);
         }
-        for (ready, n) in READY_LABELS.iter().zip(self.tally.node_counts()) {
-            m.nodes.with_label_values(&[ready]).set(n);
+        for (gauge, n) in self.node_gauges.iter().zip(self.tally.node_counts()) {
+            gauge.set(n);
         }
     }
 }

@@ -118,3 +118,20 @@ pub async fn bootstrap(api: &Addr<ApiServer>) -> Result<()> {
     }
     Ok(())
 }
+
+/// A registry on an in-memory store with the system namespaces, for actor tests.
+#[cfg(test)]
+pub async fn in_memory_registry() -> Registry {
+    use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
+    let store = StoreActor::open(
+        Box::new(crate::store::MemoryBackend::default()),
+        StoreConfig::default(),
+    )
+    .expect("an empty memory store opens")
+    .start();
+    let registry = Registry::new(StoreClient::new(store));
+    bootstrap(&ApiServer::new(registry.clone()).start())
+        .await
+        .expect("bootstrap on an empty store");
+    registry
+}

@@ -358,16 +358,7 @@ mod tests {
     #[actix_rt::test]
     async fn a_watch_the_store_closes_mid_burst_resumes_without_a_relist() {
         use crate::actors::api_server::registry::WriteOptions;
-        use crate::actors::api_server::{bootstrap, ApiServer};
-        use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
-        use crate::store::MemoryBackend;
-        let store = StoreActor::open(Box::new(MemoryBackend::default()), StoreConfig::default())
-            .unwrap()
-            .start();
-        let registry = Registry::new(StoreClient::new(store));
-        bootstrap(&ApiServer::new(registry.clone()).start())
-            .await
-            .unwrap();
+        let registry = crate::actors::api_server::in_memory_registry().await;
         // More ConfigMaps than a watch channel holds, created at once so that group commit
         // lands them in a few large batches: the store must close the watcher mid-burst.
         let count = 4000;
@@ -384,7 +375,6 @@ mod tests {
         });
         // Let the watch start before the burst.
         while crate::metrics::Metrics::global().store_watchers.get() == 0 {
-            actix_rt::task::yield_now().await;
             actix_rt::time::sleep(Duration::from_millis(5)).await;
         }
         let creates = (0..count).map(|i| {

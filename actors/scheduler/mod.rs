@@ -76,6 +76,9 @@ pub struct Scheduler {
     pass_queued: bool,
     /// The timer for the next waiting pod.
     wakeup: Option<(Instant, SpawnHandle)>,
+    /// `tutti_scheduler_pending_pods{queue="active"}` and `{queue="waiting"}`, set after every
+    /// event (looked up once: a label lookup per watch event adds up at scale).
+    pending_gauges: [prometheus::IntGauge; 2],
 }
 
 impl Scheduler {
@@ -92,18 +95,19 @@ impl Scheduler {
             pending: HashMap::new(),
             pass_queued: false,
             wakeup: None,
+            pending_gauges: ["active", "waiting"].map(|queue| {
+                crate::metrics::Metrics::global()
+                    .scheduler_pending
+                    .with_label_values(&[queue])
+            }),
         }
     }
 
     /// Makes sure a pass runs soon: now if pods are ready, else when the next one is due.
     fn kick(&mut self, ctx: &mut Context<Self>) {
-        let pending = &crate::metrics::Metrics::global().scheduler_pending;
-        pending
-            .with_label_values(&["active"])
-            .set(self.queue.active_len() as i64);
-        pending
-            .with_label_values(&["waiting"])
-            .set(self.queue.waiting_len() as i64);
+        let [active, waiting] = &self.pending_gauges;
+        active.set(self.queue.active_len() as i64);
+        waiting.set(self.queue.waiting_len() as i64);
         if self.queue.has_active() {
             if !self.pass_queued {
                 self.pass_queued = true;
@@ -573,20 +577,7 @@ mod tests {
 mod actor_tests {
     use super::testing::{node, pod};
     use super::*;
-    use crate::actors::api_server::{bootstrap, ApiServer};
-    use crate::actors::store::{StoreActor, StoreClient, StoreConfig};
-    use crate::store::MemoryBackend;
-
-    async fn registry() -> Registry {
-        let store = StoreActor::open(Box::new(MemoryBackend::default()), StoreConfig::default())
-            .unwrap()
-            .start();
-        let registry = Registry::new(StoreClient::new(store));
-        bootstrap(&ApiServer::new(registry.clone()).start())
-            .await
-            .unwrap();
-        registry
-    }
+    use crate::actors::api_server::in_memory_registry as registry;
 
     async fn create(registry: &Registry, kind: Kind, obj: Value) {
         let ns = meta::namespace(&obj).to_string();
