@@ -240,11 +240,15 @@ impl Handler<Committed> for StoreActor {
                 let batch: Vec<Pending> = self.in_flight.drain(..).collect();
                 let staged: Vec<Staged> = batch.iter().map(|p| p.staged.clone()).collect();
                 let sent_before = self.state.events_sent();
+                let cut_off_before = self.state.watches_cut_off();
                 self.state.apply_committed(&staged);
                 let metrics = crate::metrics::Metrics::global();
                 metrics
                     .watch_events
                     .inc_by(self.state.events_sent() - sent_before);
+                metrics
+                    .watches_cut_off
+                    .inc_by(self.state.watches_cut_off() - cut_off_before);
                 metrics.store_objects.set(self.state.len() as i64);
                 metrics
                     .store_watchers

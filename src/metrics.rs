@@ -52,6 +52,8 @@ pub struct Metrics {
     pub store_watchers: IntGauge,
     /// `tutti_store_watch_events_sent_total`.
     pub watch_events: IntCounter,
+    /// `tutti_store_watches_cut_off_total`: watches ended because the watcher fell behind.
+    pub watches_cut_off: IntCounter,
     /// `tutti_scheduler_schedule_attempts_total{result}`.
     pub schedule_attempts: IntCounterVec,
     /// `tutti_scheduler_scheduling_attempt_duration_seconds{result}`: filter, score and bind.
@@ -124,6 +126,13 @@ impl Metrics {
                 IntCounter::new(
                     "tutti_store_watch_events_sent_total",
                     "Watch events sent by the store to its watchers.",
+                ),
+            ),
+            watches_cut_off: register(
+                &registry,
+                IntCounter::new(
+                    "tutti_store_watches_cut_off_total",
+                    "Watches the store ended because the watcher fell a whole buffer behind (it watches again from where it was).",
                 ),
             ),
             schedule_attempts: counter_vec(

@@ -4,8 +4,8 @@
 
 use super::discovery;
 use super::registry::{
-    delete_status, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry, WriteOptions,
-    Written,
+    delete_status, Audience, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry,
+    WriteOptions, Written,
 };
 use crate::api::meta;
 use crate::api::patch::PatchType;
@@ -551,10 +551,8 @@ async fn serve(
                 ..Default::default()
             };
             let items = reg.delete_collection(def, ns, list_opts, &opts).await?;
-            Ok(json_response(
-                200,
-                &list_body(def, items.iter().collect(), "", None, None),
-            ))
+            let items: Vec<Vec<u8>> = items.iter().map(|i| i.to_string().into_bytes()).collect();
+            Ok(list_response(def, &items, "", None, None))
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -617,13 +615,16 @@ fn delete_options(req: &HttpRequest, body: &[u8], q: &Query) -> Result<DeleteOpt
     })
 }
 
-fn list_body(
+/// A list response. The items are spliced in as the store keeps them (JSON bytes): serializing
+/// decoded trees was most of a LIST's time (1,000 pods: 2 MB through `serde_json`'s escaping
+/// and map walks, ~60 ms of CPU under churn).
+fn list_response<B: AsRef<[u8]>>(
     def: &ResourceDef,
-    items: Vec<&Value>,
+    items: &[B],
     rv: &str,
     cont: Option<String>,
     remaining: Option<u64>,
-) -> Value {
+) -> HttpResponse {
     let mut metadata = json!({ "resourceVersion": rv });
     if let Some(c) = cont {
         metadata["continue"] = json!(c);
@@ -631,12 +632,32 @@ fn list_body(
     if let Some(r) = remaining {
         metadata["remainingItemCount"] = json!(r);
     }
-    json!({
+    let head = json!({
         "kind": format!("{}List", def.kind_name),
         "apiVersion": def.api_version(),
         "metadata": metadata,
-        "items": items,
-    })
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(splice_items(&head, items))
+}
+
+/// `head` (an object) with an `items` array of already-serialized JSON values appended.
+fn splice_items<B: AsRef<[u8]>>(head: &Value, items: &[B]) -> Vec<u8> {
+    let size = items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>();
+    let mut out = Vec::with_capacity(size + 256);
+    // A `Value` always serializes, and `head` is an object: it ends with '}'.
+    out.extend_from_slice(head.to_string().as_bytes());
+    out.pop();
+    out.extend_from_slice(br#","items":["#);
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item.as_ref());
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 async fn list(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Result<HttpResponse> {
@@ -663,20 +684,21 @@ async fn list(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Res
         .as_deref()
         .map(|k| encode_continue(k, list_rv));
     let remaining = cont.as_ref().map(|_| result.remaining);
-    let items: Vec<&Value> = result.items.iter().map(|o| &**o).collect();
-    let body = if wants_table(req) {
-        table::table(
+    if wants_table(req) {
+        let values: Vec<_> = result.items.iter().map(|o| o.value()).collect();
+        let items: Vec<&Value> = values.iter().map(|o| &**o).collect();
+        let body = table::table(
             t.def.kind,
             &items,
             &rv,
             cont.as_deref(),
             include_object(q),
             jiff::Timestamp::now(),
-        )
-    } else {
-        list_body(t.def, items, &rv, cont, remaining)
-    };
-    Ok(json_response(200, &body))
+        );
+        return Ok(json_response(200, &body));
+    }
+    let items: Vec<&[u8]> = result.items.iter().map(|o| &o.json()[..]).collect();
+    Ok(list_response(t.def, &items, &rv, cont, remaining))
 }
 
 /// The log subresource: the output of a pod's container, streamed from its node's runtime.
@@ -778,7 +800,13 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
     let storage = resources::storage_def(def.kind);
     let registry = state.registry.clone();
     let stream_state = match registry
-        .watch(storage, &t.namespace, filter, from, bookmarks)
+        .watch(
+            storage,
+            &t.namespace,
+            filter,
+            from,
+            Audience::Client { bookmarks },
+        )
         .await
     {
         Ok((start, rx)) => WatchStream {
@@ -879,6 +907,23 @@ impl Drop for WatchStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spliced_items_make_the_same_list_as_serializing_it_whole() {
+        let head =
+            json!({"kind": "PodList", "metadata": {"resourceVersion": "7", "continue": "a\"b"}});
+        let pods = [
+            json!({"metadata": {"name": "é\n"}}),
+            json!({"n": [1, 2.5, null]}),
+        ];
+        let bytes: Vec<Vec<u8>> = pods.iter().map(|p| p.to_string().into_bytes()).collect();
+        let spliced: Value = serde_json::from_slice(&splice_items(&head, &bytes)).unwrap();
+        let mut whole = head.clone();
+        whole["items"] = json!(pods);
+        assert_eq!(spliced, whole);
+        let empty: Value = serde_json::from_slice(&splice_items(&head, &[] as &[&[u8]])).unwrap();
+        assert_eq!(empty["items"], json!([]));
+    }
 
     #[test]
     fn namespaced_item_paths_parse() {

@@ -9,6 +9,7 @@ use crate::api::resources::{storage_def, Kind, ResourceDef, Subresource};
 use crate::api::status::{ApiError, Result};
 use crate::api::{convert, validation};
 use crate::store::state::{Filter, ListResult, WatchItem};
+use crate::store::stored::{self, Stored};
 use crate::store::{self, Preconditions, StoreError, WatchStart, Watcher, WriteOp};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -86,6 +87,23 @@ pub struct ListOptions {
 
 /// How many times a read-modify-write is retried when another writer wins the race.
 const MAX_RETRIES: usize = 8;
+
+/// How many events a control loop's watch holds before the store cuts it off. Unit tests use a
+/// small one, so that the cut-off-and-resume path runs in them and not only at scale.
+const IN_PROCESS_WATCH_BUFFER: usize = if cfg!(test) { 256 } else { 16_384 };
+
+/// Who a watch is for, which sets how far it may fall behind before the store ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// An API client: a client that falls 1,024 events behind is cut off and watches again
+    /// from its last resourceVersion, as kube-apiserver's watch cache does with slow watchers.
+    Client { bookmarks: bool },
+    /// A control loop in this process. One group commit can carry thousands of events; a
+    /// buffer deep enough for a burst keeps a loop from being cut off and resuming, which
+    /// decodes its own copy of every object it missed. The buffered events share the objects
+    /// every other watcher holds, so depth costs pointers, not trees.
+    InProcess,
+}
 
 /// The API's verbs over the store. Cheap to clone; shared by the HTTP workers and the actor.
 #[derive(Clone)]
@@ -186,7 +204,10 @@ impl Registry {
             result.items = result
                 .items
                 .iter()
-                .map(|o| Arc::new(convert::from_storage(def, o).into_owned()))
+                .map(|o| {
+                    let served = Arc::new(convert::from_storage(def, &o.value()).into_owned());
+                    Stored::new(&served, stored::encode(&served))
+                })
                 .collect();
         }
         Ok(result)
@@ -199,9 +220,13 @@ impl Registry {
         namespace: &str,
         filter: Option<Filter>,
         from: Option<u64>,
-        bookmarks: bool,
+        audience: Audience,
     ) -> Result<(WatchStart, mpsc::Receiver<WatchItem>)> {
-        let (sender, rx) = mpsc::channel(1024);
+        let (buffer, bookmarks) = match audience {
+            Audience::Client { bookmarks } => (1024, bookmarks),
+            Audience::InProcess => (IN_PROCESS_WATCH_BUFFER, false),
+        };
+        let (sender, rx) = mpsc::channel(buffer);
         let watcher = Watcher {
             prefix: store::prefix(def.group, def.plural, namespace),
             filter,
@@ -517,7 +542,7 @@ impl Registry {
     ) -> Result<Vec<Value>> {
         let items = self.list(def, namespace, list).await?.items;
         let mut deleted = Vec::with_capacity(items.len());
-        for item in items {
+        for item in items.iter().map(Stored::value) {
             match self
                 .delete(def, meta::namespace(&item), meta::name(&item), opts)
                 .await
@@ -646,7 +671,13 @@ impl Registry {
             return Ok(());
         }
         let def = storage_def(Kind::Service);
-        let all = self.list(def, "", ListOptions::default()).await?.items;
+        let all: Vec<Arc<Value>> = self
+            .list(def, "", ListOptions::default())
+            .await?
+            .items
+            .iter()
+            .map(Stored::value)
+            .collect();
         if wants_ip {
             let used: std::collections::HashSet<&str> = all
                 .iter()

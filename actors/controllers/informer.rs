@@ -3,7 +3,7 @@
 //! store closes a watch (the actor fell behind), the actor watches again and gets the whole
 //! current state as ADDED events, which refills the cache: the same path as a fresh start.
 
-use crate::actors::api_server::registry::Registry;
+use crate::actors::api_server::registry::{Audience, Registry};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::store::state::{Filter, WatchItem};
@@ -51,7 +51,10 @@ where
                 .map(|f| Box::new(move |v: &Value| f(v)) as Filter)
         };
         let (start, mut rx) = loop {
-            match registry.watch(def, "", store_filter(), None, false).await {
+            match registry
+                .watch(def, "", store_filter(), None, Audience::InProcess)
+                .await
+            {
                 Ok(w) => break w,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "cannot watch; retrying");
@@ -96,7 +99,7 @@ where
             // would replay every object as ADDED, and controllers counting creations would
             // take old pods for the new ones they wait for.
             let Ok((resumed, new_rx)) = registry
-                .watch(def, "", store_filter(), Some(seen), false)
+                .watch(def, "", store_filter(), Some(seen), Audience::InProcess)
                 .await
             else {
                 break;
@@ -393,7 +396,12 @@ mod tests {
                     .unwrap()
             }
         });
+        let cut_off = crate::metrics::Metrics::global().watches_cut_off.get();
         futures_util::future::join_all(creates).await;
+        assert!(
+            crate::metrics::Metrics::global().watches_cut_off.get() > cut_off,
+            "the burst never filled the watch's buffer: the test no longer tests a resume"
+        );
         let (added, ended) = actix_rt::time::timeout(Duration::from_secs(60), rx)
             .await
             .expect("every ConfigMap delivered")

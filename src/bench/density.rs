@@ -305,7 +305,8 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
         resumes as f64,
         "(the store closed the census watch, which resumed where it was)",
     );
-    let listed = check_listed(&list.items, nodes, &wanted);
+    let items: Vec<_> = list.items.iter().map(|i| i.value()).collect();
+    let listed = check_listed(&items, nodes, &wanted);
     report.add("listed_pods", listed.pods as f64, "");
     report.add(
         "listed_pods_running_on_a_node",

@@ -96,7 +96,9 @@ impl Staged {
 /// The result of a list.
 #[derive(Clone, Debug)]
 pub struct ListResult {
-    pub items: Vec<Arc<Value>>,
+    /// The objects as stored: their JSON, which a LIST response splices in as it is, and the
+    /// decoded tree for whoever needs to read them.
+    pub items: Vec<Stored>,
     pub revision: u64,
     /// The last key returned, when more items remain after it.
     pub continue_after: Option<String>,
@@ -115,6 +117,8 @@ pub struct StoreState {
     watchers: HashMap<u64, Watcher>,
     next_watcher: u64,
     events_sent: u64,
+    /// Watches ended because their watcher fell a whole buffer behind.
+    cut_off: u64,
 }
 
 impl StoreState {
@@ -138,6 +142,7 @@ impl StoreState {
             watchers: HashMap::new(),
             next_watcher: 0,
             events_sent: 0,
+            cut_off: 0,
         })
     }
 
@@ -187,8 +192,7 @@ impl StoreState {
             .range((start, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
         {
-            let obj = stored.value();
-            if filter.is_some_and(|f| !f(&obj)) {
+            if filter.is_some_and(|f| !f(&stored.value())) {
                 continue;
             }
             if limit > 0 && items.len() == limit {
@@ -198,7 +202,7 @@ impl StoreState {
             if limit > 0 && items.len() + 1 == limit {
                 continue_after = Some(key.clone());
             }
-            items.push(obj);
+            items.push(stored.clone());
         }
         if remaining == 0 {
             continue_after = None;
@@ -337,8 +341,12 @@ impl StoreState {
             match w.sender.try_send(WatchItem::Event(kind, s.object.clone())) {
                 Ok(()) => self.events_sent += 1,
                 // A watcher that cannot keep up is closed, as kube-apiserver closes slow
-                // watchers: its client relists and watches again.
-                Err(_) => gone.push(*id),
+                // watchers: its client watches again from its last resourceVersion.
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.cut_off += 1;
+                    gone.push(*id);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
             }
         }
         for id in gone {
@@ -355,7 +363,7 @@ impl StoreState {
                 .list(&watcher.prefix, watcher.filter.as_ref(), None, 0)
                 .items
                 .into_iter()
-                .map(|o| WatchItem::Event(EventType::Added, o))
+                .map(|o| WatchItem::Event(EventType::Added, o.value()))
                 .collect(),
             Some(rev) => {
                 let rev = rev.min(self.committed);
@@ -388,6 +396,11 @@ impl StoreState {
     /// Watch events sent since the store was loaded (initial lists not counted).
     pub fn events_sent(&self) -> u64 {
         self.events_sent
+    }
+
+    /// Watches ended since the store was loaded because their watcher fell behind.
+    pub fn watches_cut_off(&self) -> u64 {
+        self.cut_off
     }
 
     /// Ends a watch.
@@ -581,19 +594,11 @@ mod tests {
         }
         create(&mut s, "/core/pods/other/z", json!({"n": "z"}));
         let page = s.list("/core/pods/ns/", None, None, 2);
-        let names: Vec<&str> = page
-            .items
-            .iter()
-            .map(|o| o["n"].as_str().unwrap())
-            .collect();
+        let names: Vec<Value> = page.items.iter().map(|o| o.value()["n"].clone()).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(page.remaining, 2);
         let next = s.list("/core/pods/ns/", None, page.continue_after.as_deref(), 2);
-        let names: Vec<&str> = next
-            .items
-            .iter()
-            .map(|o| o["n"].as_str().unwrap())
-            .collect();
+        let names: Vec<Value> = next.items.iter().map(|o| o.value()["n"].clone()).collect();
         assert_eq!(names, ["c", "d"]);
         assert_eq!(next.continue_after, None);
     }

@@ -126,7 +126,7 @@ pub fn deletion_order(a: &Value, b: &Value, rank_a: usize, rank_b: usize) -> Ord
 pub fn claim_pods<'a>(
     rs: &Value,
     pods: impl Iterator<Item = &'a Arc<Value>>,
-) -> (Vec<&'a Value>, Vec<String>, Vec<String>) {
+) -> (Vec<&'a Arc<Value>>, Vec<String>, Vec<String>) {
     let selector = LabelSelector::from_label_selector_json(
         rs.pointer("/spec/selector").unwrap_or(&Value::Null),
     )
@@ -134,8 +134,8 @@ pub fn claim_pods<'a>(
     let uid = meta::uid(rs);
     let deleting = !meta::str_at(rs, &["metadata", "deletionTimestamp"]).is_empty();
     let (mut managed, mut adopt, mut release) = (Vec::new(), Vec::new(), Vec::new());
-    for pod in pods {
-        let pod: &Value = pod;
+    for held in pods {
+        let pod: &Value = held;
         // Labels are read only for pods this ReplicaSet could keep or adopt: a sync walks the
         // namespace's pods, nearly all of them other controllers'.
         let owner = meta::controller_uid(pod);
@@ -146,7 +146,7 @@ pub fn claim_pods<'a>(
         match owner {
             Some(_) => {
                 if matches {
-                    managed.push(pod);
+                    managed.push(held);
                 } else {
                     release.push(meta::name(pod).to_string());
                 }
@@ -154,7 +154,7 @@ pub fn claim_pods<'a>(
             // A ReplicaSet being deleted adopts nothing (kube `RecheckDeletionTimestamp`);
             // neither does anyone adopt a pod being deleted.
             None if matches && !deleting && is_active(pod) => {
-                managed.push(pod);
+                managed.push(held);
                 adopt.push(meta::name(pod).to_string());
             }
             None => {}
@@ -295,6 +295,7 @@ mod tests {
 
     fn plan(rs: &Value, pods: &[Arc<Value>]) -> Plan {
         let (managed, adopt, release) = claim_pods(rs, pods.iter());
+        let managed: Vec<&Value> = managed.into_iter().map(|p| &**p).collect();
         reconcile(rs, &managed, adopt, release)
     }
 
