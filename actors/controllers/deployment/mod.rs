@@ -130,11 +130,9 @@ impl DeploymentController {
             });
             return;
         }
-        let rs_uids: HashSet<&str> = rss.iter().map(meta::uid).collect();
-        let pods: Vec<&Value> = self
-            .cache
-            .list(Kind::Pod, ns)
-            .filter(|p| meta::controller_uid(p).is_some_and(|u| rs_uids.contains(u)))
+        let pods: Vec<&Value> = rss
+            .iter()
+            .flat_map(|rs| self.cache.owned_by(Kind::Pod, ns, meta::uid(rs)))
             .map(|p| &**p)
             .collect();
         let plan = sync::reconcile(&d, rss.clone(), &pods, Timestamp::now());

@@ -153,7 +153,13 @@ impl ReplicaSetController {
             return;
         };
         let now = Timestamp::now();
-        let (managed, adopt, release) = sync::claim_pods(&rs, self.cache.list(Kind::Pod, ns));
+        // Its own pods and the orphans it may adopt: every other pod of the namespace is
+        // another controller's.
+        let candidates = self
+            .cache
+            .owned_by(Kind::Pod, ns, meta::uid(&rs))
+            .chain(self.cache.orphans(Kind::Pod, ns));
+        let (managed, adopt, release) = sync::claim_pods(&rs, candidates);
         // Shared, not copied: the sync's writes can take seconds, and a ReplicaSet of 1,000
         // pods deep-copied them all on every sync (a tenth of a density run's peak memory).
         let managed: Vec<Arc<Value>> = managed.into_iter().cloned().collect();

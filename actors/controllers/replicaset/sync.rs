@@ -136,8 +136,8 @@ pub fn claim_pods<'a>(
     let (mut managed, mut adopt, mut release) = (Vec::new(), Vec::new(), Vec::new());
     for held in pods {
         let pod: &Value = held;
-        // Labels are read only for pods this ReplicaSet could keep or adopt: a sync walks the
-        // namespace's pods, nearly all of them other controllers'.
+        // Other controllers' pods are passed over before their labels are read (callers may
+        // pass a whole namespace).
         let owner = meta::controller_uid(pod);
         if owner.is_some_and(|o| o != uid) {
             continue;
