@@ -10,7 +10,7 @@ use crate::store::state::{Filter, WatchItem};
 use crate::store::EventType;
 use actix::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -152,13 +152,28 @@ pub struct Cache {
     /// a ReplicaSet's sync reads its own pods and the orphans instead of walking every pod of
     /// its namespace, which made each sync O(pods) and a density run O(pods²) (client-go's
     /// indexers serve the same purpose).
-    owned: HashMap<Kind, HashMap<String, BTreeSet<Key>>>,
+    owned: HashMap<Kind, HashMap<String, BTreeMap<Key, ()>>>,
     /// Kinds whose initial list has been seen whole.
     synced: std::collections::HashSet<Kind>,
 }
 
 /// The owner index's entry for objects without a controller (a uid is never empty).
 const NO_CONTROLLER: &str = "";
+
+/// The entries of one namespace ("" = all). Keys sort by namespace first: one namespace is a
+/// range, not a walk of every object.
+fn in_namespace<'a, V>(
+    map: &'a BTreeMap<Key, V>,
+    namespace: &'a str,
+) -> impl Iterator<Item = (&'a Key, &'a V)> {
+    let all = namespace.is_empty();
+    let range = if all {
+        map.range::<Key, _>(..)
+    } else {
+        map.range((namespace.to_string(), String::new())..)
+    };
+    range.take_while(move |((ns, _), _)| all || ns == namespace)
+}
 
 impl Cache {
     /// Records a watch item; returns the object it was about (None for bookmarks).
@@ -190,7 +205,7 @@ impl Cache {
                 }
             }
             if let Some(uid) = new_owner {
-                owned.entry(uid).or_default().insert(key);
+                owned.entry(uid).or_default().insert(key, ());
             }
         }
         Some(obj.clone())
@@ -250,20 +265,10 @@ impl Cache {
         kind: Kind,
         namespace: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> {
-        // Keys sort by namespace first: one namespace is a range, not a walk of every object.
-        let from = (namespace.to_string(), String::new());
         self.objects
             .get(&kind)
             .into_iter()
-            .flat_map(move |m| {
-                let all = namespace.is_empty();
-                let range = if all {
-                    m.range(..)
-                } else {
-                    m.range(from.clone()..)
-                };
-                range.take_while(move |((ns, _), _)| all || ns == namespace)
-            })
+            .flat_map(move |m| in_namespace(m, namespace))
             .map(|(_, v)| v)
     }
 
@@ -297,18 +302,9 @@ impl Cache {
     ) -> impl Iterator<Item = &'a Arc<Value>> {
         let objects = self.objects.get(&kind);
         let keys = owner.and_then(|uid| self.owned.get(&kind)?.get(uid));
-        let from = (namespace.to_string(), String::new());
         keys.into_iter()
-            .flat_map(move |keys| {
-                let all = namespace.is_empty();
-                let range = if all {
-                    keys.range(..)
-                } else {
-                    keys.range(from.clone()..)
-                };
-                range.take_while(move |(ns, _)| all || ns == namespace)
-            })
-            .filter_map(move |key| objects?.get(key))
+            .flat_map(move |keys| in_namespace(keys, namespace))
+            .filter_map(move |(key, ())| objects?.get(key))
     }
 }
 
