@@ -160,6 +160,11 @@ pub struct Cache {
 /// The owner index's entry for objects without a controller (a uid is never empty).
 const NO_CONTROLLER: &str = "";
 
+/// The owner index entry of an object.
+fn controller_of(obj: &Value) -> &str {
+    meta::controller_uid(obj).unwrap_or(NO_CONTROLLER)
+}
+
 /// The entries of one namespace ("" = all). Keys sort by namespace first: one namespace is a
 /// range, not a walk of every object.
 fn in_namespace<'a, V>(
@@ -191,21 +196,21 @@ impl Cache {
             EventType::Deleted => objects.remove(&key),
             _ => objects.insert(key.clone(), obj.clone()),
         };
-        let owner = |o: &Value| meta::controller_uid(o).unwrap_or(NO_CONTROLLER).to_string();
-        let new_owner = (*kind != EventType::Deleted).then(|| owner(obj));
-        let old_owner = old.as_deref().map(owner);
+        // Most events (status updates) keep the owner: the index is touched only on a change.
+        let new_owner = (*kind != EventType::Deleted).then(|| controller_of(obj));
+        let old_owner = old.as_deref().map(controller_of);
         if old_owner != new_owner {
             let owned = self.owned.entry(w.kind).or_default();
             if let Some(uid) = old_owner {
-                if let Some(keys) = owned.get_mut(&uid) {
+                if let Some(keys) = owned.get_mut(uid) {
                     keys.remove(&key);
                     if keys.is_empty() {
-                        owned.remove(&uid);
+                        owned.remove(uid);
                     }
                 }
             }
             if let Some(uid) = new_owner {
-                owned.entry(uid).or_default().insert(key, ());
+                owned.entry(uid.to_string()).or_default().insert(key, ());
             }
         }
         Some(obj.clone())
