@@ -4,8 +4,8 @@
 
 use super::discovery;
 use super::registry::{
-    delete_status, Audience, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry,
-    WriteOptions, Written,
+    delete_status, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry, WriteOptions,
+    Written,
 };
 use crate::api::meta;
 use crate::api::patch::PatchType;
@@ -800,13 +800,7 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
     let storage = resources::storage_def(def.kind);
     let registry = state.registry.clone();
     let stream_state = match registry
-        .watch(
-            storage,
-            &t.namespace,
-            filter,
-            from,
-            Audience::Client { bookmarks },
-        )
+        .watch(storage, &t.namespace, filter, from, bookmarks)
         .await
     {
         Ok((start, rx)) => WatchStream {

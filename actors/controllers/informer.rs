@@ -3,7 +3,7 @@
 //! store closes a watch (the actor fell behind), the actor watches again and gets the whole
 //! current state as ADDED events, which refills the cache: the same path as a fresh start.
 
-use crate::actors::api_server::registry::{Audience, Registry};
+use crate::actors::api_server::registry::Registry;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::store::state::{Filter, WatchItem};
@@ -51,10 +51,7 @@ where
                 .map(|f| Box::new(move |v: &Value| f(v)) as Filter)
         };
         let (start, mut rx) = loop {
-            match registry
-                .watch(def, "", store_filter(), None, Audience::InProcess)
-                .await
-            {
+            match registry.watch(def, "", store_filter(), None, false).await {
                 Ok(w) => break w,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "cannot watch; retrying");
@@ -99,7 +96,7 @@ where
             // would replay every object as ADDED, and controllers counting creations would
             // take old pods for the new ones they wait for.
             let Ok((resumed, new_rx)) = registry
-                .watch(def, "", store_filter(), Some(seen), Audience::InProcess)
+                .watch(def, "", store_filter(), Some(seen), false)
                 .await
             else {
                 break;

@@ -2,9 +2,7 @@
 //! object in it, then remove the `kubernetes` finalizer from its `spec.finalizers` so the API
 //! server removes it, as kube-controller-manager's namespace controller does.
 
-use crate::actors::api_server::registry::{
-    Audience, DeleteOptions, ListOptions, Registry, WriteOptions,
-};
+use crate::actors::api_server::registry::{DeleteOptions, ListOptions, Registry, WriteOptions};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, RESOURCES};
 use crate::api::status::ApiError;
@@ -70,26 +68,22 @@ impl NamespaceController {
     fn watch(&self, ctx: &mut Context<Self>) {
         let registry = self.registry.clone();
         let def = storage_def(Kind::Namespace);
-        async move {
-            registry
-                .watch(def, "", None, None, Audience::InProcess)
-                .await
-        }
-        .into_actor(self)
-        .map(|result, _, ctx: &mut Context<Self>| match result {
-            Ok((start, rx)) => {
-                let initial = futures_util::stream::iter(start.initial);
-                let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|item| (item, rx))
-                });
-                ctx.add_stream(futures_util::StreamExt::chain(initial, rest));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "namespace controller cannot watch; retrying");
-                ctx.run_later(RETRY, |act, ctx| act.watch(ctx));
-            }
-        })
-        .wait(ctx);
+        async move { registry.watch(def, "", None, None, false).await }
+            .into_actor(self)
+            .map(|result, _, ctx: &mut Context<Self>| match result {
+                Ok((start, rx)) => {
+                    let initial = futures_util::stream::iter(start.initial);
+                    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+                        rx.recv().await.map(|item| (item, rx))
+                    });
+                    ctx.add_stream(futures_util::StreamExt::chain(initial, rest));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "namespace controller cannot watch; retrying");
+                    ctx.run_later(RETRY, |act, ctx| act.watch(ctx));
+                }
+            })
+            .wait(ctx);
     }
 }
 

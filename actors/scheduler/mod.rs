@@ -590,13 +590,7 @@ mod actor_tests {
     /// Waits (bounded, in case of a bug) for a pod change the predicate accepts.
     async fn wait_for_pod(registry: &Registry, name: &str, want: impl Fn(&Value) -> bool) -> Value {
         let (start, mut rx) = registry
-            .watch(
-                storage_def(Kind::Pod),
-                "default",
-                None,
-                None,
-                crate::actors::api_server::registry::Audience::InProcess,
-            )
+            .watch(storage_def(Kind::Pod), "default", None, None, false)
             .await
             .unwrap();
         let mut items: Vec<Arc<Value>> = start

@@ -7,7 +7,7 @@
 //! informer would, and counts the resumptions. The scenario waits on the fold's progress, with
 //! a progress bar and a stall deadline, then takes the fold back.
 
-use crate::actors::api_server::registry::{Audience, Registry};
+use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::informer::SharedFilter;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
@@ -196,7 +196,7 @@ async fn run<F: Fold>(
                 &target.namespace,
                 filter,
                 from,
-                Audience::InProcess,
+                false,
             )
             .await?;
         shared.watch.store(start.id, Ordering::SeqCst);

@@ -11,7 +11,7 @@
 pub mod graph;
 
 use super::informer::{WatchEnded, Watched};
-use crate::actors::api_server::registry::{Audience, DeleteOptions, Registry, WriteOptions};
+use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, RESOURCES};
 use crate::api::status::ApiError;
@@ -247,10 +247,7 @@ fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
     actix_rt::spawn(async move {
         let def = storage_def(kind);
         let (start, mut rx) = loop {
-            match registry
-                .watch(def, "", None, None, Audience::InProcess)
-                .await
-            {
+            match registry.watch(def, "", None, None, false).await {
                 Ok(w) => break w,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "garbage collector cannot watch; retrying");
