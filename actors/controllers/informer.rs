@@ -1,7 +1,9 @@
 //! Watching for control loops: a watch of one kind fed into an actor as [`Watched`] items, and
-//! a [`Cache`] of the objects seen, which reconcile functions read instead of the store. When the
-//! store closes a watch (the actor fell behind), the actor watches again and gets the whole
-//! current state as ADDED events, which refills the cache: the same path as a fresh start.
+//! a [`Cache`] of the objects seen (indexed by controller), which reconcile functions read
+//! instead of the store. When the store closes a watch (the actor fell behind), it resumes after
+//! the last revision the actor got; only when the store's window no longer reaches back that far
+//! does the actor hear [`WatchEnded`], clear the kind and list it again as ADDED events: the
+//! same path as a fresh start.
 
 use crate::actors::api_server::registry::Registry;
 use crate::api::meta;
