@@ -145,6 +145,14 @@ impl StoreActor {
         }
     }
 
+    /// Publishes `tutti_store_watchers`: after a watch starts or ends, and after a commit's
+    /// fan-out, which ends the watches it cuts off.
+    fn report_watchers(&self) {
+        crate::metrics::Metrics::global()
+            .store_watchers
+            .set(self.state.watcher_count() as i64);
+    }
+
     fn fail_all(&mut self, err: StoreError) {
         for p in self.in_flight.drain(..).chain(self.waiting.drain(..)) {
             let _ = p.reply.send(Err(err.clone()));
@@ -250,9 +258,8 @@ impl Handler<Committed> for StoreActor {
                     .watches_cut_off
                     .inc_by(self.state.watches_cut_off() - cut_off_before);
                 metrics.store_objects.set(self.state.len() as i64);
-                metrics
-                    .store_watchers
-                    .set(self.state.watcher_count() as i64);
+                // The fan-out drops the watches it cut off.
+                self.report_watchers();
                 for p in batch {
                     let _ = p.reply.send(Ok(p.staged.object));
                 }
@@ -272,9 +279,7 @@ impl Handler<Watch> for StoreActor {
     fn handle(&mut self, msg: Watch, _: &mut Context<Self>) -> Self::Result {
         self.mailbox.dec();
         let started = self.state.watch(msg.watcher, msg.from);
-        crate::metrics::Metrics::global()
-            .store_watchers
-            .set(self.state.watcher_count() as i64);
+        self.report_watchers();
         started
     }
 }
@@ -284,9 +289,7 @@ impl Handler<Unwatch> for StoreActor {
     fn handle(&mut self, msg: Unwatch, _: &mut Context<Self>) {
         self.mailbox.dec();
         self.state.unwatch(msg.0);
-        crate::metrics::Metrics::global()
-            .store_watchers
-            .set(self.state.watcher_count() as i64);
+        self.report_watchers();
     }
 }
 
