@@ -424,6 +424,8 @@ mod tests {
         done:
             Option<tokio::sync::oneshot::Sender<(std::collections::HashMap<String, usize>, usize)>>,
         want: usize,
+        /// Told when the watch's initial list has ended: the watch is open.
+        listed: Option<tokio::sync::oneshot::Sender<()>>,
     }
 
     impl Actor for Collector {
@@ -433,6 +435,9 @@ mod tests {
     impl Handler<Watched> for Collector {
         type Result = ();
         fn handle(&mut self, w: Watched, _: &mut Context<Self>) {
+            if let (WatchItem::Bookmark(_), Some(listed)) = (&w.item, self.listed.take()) {
+                let _ = listed.send(());
+            }
             if let WatchItem::Event(EventType::Added, obj) = &w.item {
                 *self.added.entry(meta::name(obj).to_string()).or_default() += 1;
             }
@@ -459,6 +464,7 @@ mod tests {
         // lands them in a few large batches: the store must close the watcher mid-burst.
         let count = 4000;
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let (listed_tx, listed) = tokio::sync::oneshot::channel();
         let registry2 = registry.clone();
         Collector::create(move |ctx| {
             watch(&registry2, Kind::ConfigMap, None, ctx);
@@ -467,12 +473,14 @@ mod tests {
                 ended: 0,
                 done: Some(tx),
                 want: count,
+                listed: Some(listed_tx),
             }
         });
-        // Let the watch start before the burst.
-        while crate::metrics::Metrics::global().store_watchers.get() == 0 {
-            actix_rt::time::sleep(Duration::from_millis(5)).await;
-        }
+        // Let the watch start before the burst (its empty initial list has ended).
+        actix_rt::time::timeout(Duration::from_secs(10), listed)
+            .await
+            .expect("the watch opened")
+            .unwrap();
         let creates = (0..count).map(|i| {
             let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": format!("cm-{i}"), "namespace": "default"}});
