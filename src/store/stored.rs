@@ -3,45 +3,60 @@
 //! takes 19.5 KB: every small map is a B-tree node sized for eleven entries), and most of what
 //! the store holds is only read by people: Events, and the past versions in the watch window.
 //! Objects the controllers watch stay decoded because their caches hold the tree; the store
-//! shares it while it lives and decodes again only when nobody does.
+//! shares it while it lives and decodes again only when nobody does. A tree decoded again is
+//! handed to every later reader while one holds it: watchers resuming after the same missed
+//! events, or a read-modify-write and the commit that checks it, then share one tree instead of
+//! each decoding its own.
 
 use serde_json::Value;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
-/// A stored object: its JSON and, while someone holds it, its decoded tree.
+/// A stored object: its JSON and, while someone holds it, its decoded tree. Clones share both
+/// (the cache, the event log and the overlay hold the same object).
 #[derive(Clone, Debug)]
-pub struct Stored {
+pub struct Stored(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     json: Arc<[u8]>,
-    live: Weak<Value>,
+    live: Mutex<Weak<Value>>,
 }
 
 impl Stored {
     /// An object just written: `json` must be `value` serialized.
     pub fn new(value: &Arc<Value>, json: Arc<[u8]>) -> Stored {
-        Stored {
-            json,
-            live: Arc::downgrade(value),
-        }
+        Stored::with(json, Arc::downgrade(value))
     }
 
     /// An object loaded from disk, decoded when first read.
     pub fn from_json(json: Arc<[u8]>) -> Stored {
-        Stored {
+        Stored::with(json, Weak::new())
+    }
+
+    fn with(json: Arc<[u8]>, live: Weak<Value>) -> Stored {
+        Stored(Arc::new(Inner {
             json,
-            live: Weak::new(),
-        }
+            live: Mutex::new(live),
+        }))
     }
 
     /// The JSON bytes.
     pub fn json(&self) -> &Arc<[u8]> {
-        &self.json
+        &self.0.json
     }
 
-    /// The decoded object: the tree someone still holds, or a fresh decode.
+    /// The decoded object: the tree someone still holds, or a fresh decode, which later
+    /// readers share while it lives.
     pub fn value(&self) -> Arc<Value> {
-        self.live
-            .upgrade()
-            .unwrap_or_else(|| Arc::new(decode(&self.json)))
+        // A poisoned lock only means a reader panicked between upgrade and store: the Weak
+        // inside is whole either way.
+        let mut live = self.0.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = live.upgrade() {
+            return value;
+        }
+        let value = Arc::new(decode(&self.0.json));
+        *live = Arc::downgrade(&value);
+        value
     }
 }
 
@@ -79,6 +94,16 @@ mod tests {
         drop(value);
         let again = stored.value();
         assert_eq!(*again, json!({"metadata": {"name": "a"}, "n": 1.5}));
+    }
+
+    #[test]
+    fn a_tree_decoded_again_is_shared_while_held_and_by_clones() {
+        let stored = Stored::from_json(Arc::from(&b"{\"a\":1}"[..]));
+        let first = stored.value();
+        assert!(Arc::ptr_eq(&stored.clone().value(), &first));
+        drop(first);
+        // Nobody holds it any more: the next reader decodes a new one.
+        assert_eq!(Arc::strong_count(&stored.value()), 1);
     }
 
     #[test]
