@@ -6,9 +6,10 @@
 //! same path as a fresh start.
 
 use crate::actors::api_server::registry::Registry;
+use crate::actors::controllers::resuming_watch::{Opened, ResumingWatch};
 use crate::api::meta;
-use crate::api::resources::{storage_def, Kind};
-use crate::store::state::{Filter, WatchItem};
+use crate::api::resources::Kind;
+use crate::store::state::WatchItem;
 use crate::store::EventType;
 use actix::prelude::*;
 use serde_json::Value;
@@ -44,25 +45,20 @@ where
     let registry = registry.clone();
     let addr = ctx.address();
     actix_rt::spawn(async move {
-        let def = storage_def(kind);
-        // The filter goes to the store, which sends an object entering the selection as
-        // ADDED and one leaving it as DELETED.
-        let store_filter = || {
-            filter
-                .clone()
-                .map(|f| Box::new(move |v: &Value| f(v)) as Filter)
-        };
-        let (start, mut rx) = loop {
-            match registry.watch(def, "", store_filter(), None, false).await {
-                Ok(w) => break w,
+        let Opened {
+            mut watch,
+            initial,
+            revision,
+        } = loop {
+            match ResumingWatch::open(&registry, kind, "", filter.clone()).await {
+                Ok(opened) => break opened,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "cannot watch; retrying");
                     actix_rt::time::sleep(RETRY).await;
                 }
             }
         };
-        let mut _guard = Unwatch(registry.clone(), start.id);
-        for item in start.initial {
+        for item in initial {
             if addr.send(Watched { kind, item }).await.is_err() {
                 return;
             }
@@ -72,7 +68,7 @@ where
         // it, or a restart would make them act on half a list.
         let synced = Watched {
             kind,
-            item: WatchItem::Bookmark(start.revision),
+            item: WatchItem::Bookmark(revision),
         };
         if addr.send(synced).await.is_err() {
             return;
@@ -82,62 +78,28 @@ where
         let depth = crate::metrics::Metrics::global()
             .mailbox
             .with_label_values(&[&format!("{}/{kind:?}", short_type_name::<A>())]);
-        let mut seen = start.revision;
         loop {
-            while let Some(item) = rx.recv().await {
-                depth.set(rx.len() as i64);
-                seen = seen.max(revision_of(&item));
+            while let Some(item) = watch.recv().await {
+                depth.set(watch.backlog() as i64);
                 if addr.send(Watched { kind, item }).await.is_err() {
                     return;
                 }
             }
-            // The store closed the watch: this actor fell behind (one group commit can carry
-            // thousands of events). Resume after the last event it got, as client-go resumes
-            // from its last resourceVersion; only when the store's window no longer reaches
-            // back that far does the actor start over with a fresh list. Relisting every time
-            // would replay every object as ADDED, and controllers counting creations would
-            // take old pods for the new ones they wait for.
-            let Ok((resumed, new_rx)) = registry
-                .watch(def, "", store_filter(), Some(seen), false)
-                .await
-            else {
+            // The store closed the watch: this actor fell behind. Relisting every time would
+            // replay every object as ADDED, and controllers counting creations would take old
+            // pods for the new ones they wait for: resume, and relist only when that fails.
+            if watch.resume().await.is_err() {
                 break;
-            };
-            tracing::debug!(?kind, from = seen, "watch closed by the store; resumed");
-            _guard = Unwatch(registry.clone(), resumed.id);
-            rx = new_rx;
-            for item in resumed.initial {
-                seen = seen.max(revision_of(&item));
-                if addr.send(Watched { kind, item }).await.is_err() {
-                    return;
-                }
             }
         }
         addr.do_send(WatchEnded(kind));
     });
 }
 
-/// The revision a watch item carries (an event's object is stamped with the event's).
-fn revision_of(item: &WatchItem) -> u64 {
-    match item {
-        WatchItem::Event(_, obj) => meta::resource_version(obj),
-        WatchItem::Bookmark(rev) => *rev,
-    }
-}
-
 /// `ReplicaSetController` for `tutti::actors::controllers::replicaset::ReplicaSetController`.
 fn short_type_name<A>() -> &'static str {
     let full = std::any::type_name::<A>();
     full.rsplit("::").next().unwrap_or(full)
-}
-
-/// Ends the store-side watch when the task that reads it ends.
-struct Unwatch(Registry, u64);
-
-impl Drop for Unwatch {
-    fn drop(&mut self) {
-        self.0.unwatch(self.1);
-    }
 }
 
 /// A cached object's namespace and name.
@@ -458,7 +420,6 @@ mod tests {
 
     #[actix_rt::test]
     async fn a_watch_the_store_closes_mid_burst_resumes_without_a_relist() {
-        use crate::actors::api_server::registry::WriteOptions;
         let registry = crate::actors::api_server::in_memory_registry().await;
         // More ConfigMaps than a watch channel holds, created at once so that group commit
         // lands them in a few large batches: the store must close the watcher mid-burst.
@@ -481,24 +442,9 @@ mod tests {
             .await
             .expect("the watch opened")
             .unwrap();
-        let creates = (0..count).map(|i| {
-            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": format!("cm-{i}"), "namespace": "default"}});
-            let registry = registry.clone();
-            async move {
-                registry
-                    .create(
-                        storage_def(Kind::ConfigMap),
-                        "default",
-                        cm,
-                        &WriteOptions::default(),
-                    )
-                    .await
-                    .unwrap()
-            }
-        });
         let cut_off = crate::metrics::Metrics::global().watches_cut_off.get();
-        futures_util::future::join_all(creates).await;
+        crate::actors::controllers::resuming_watch::tests::create_config_maps(&registry, count)
+            .await;
         assert!(
             crate::metrics::Metrics::global().watches_cut_off.get() > cut_off,
             "the burst never filled the watch's buffer: the test no longer tests a resume"

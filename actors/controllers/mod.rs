@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`expectations`]: creates and deletes in flight, so a stale cache never acts twice.
 //! - [`informer`]: watches fed into actors, and the cache reconcile functions read.
+//! - [`resuming_watch`]: a store watch resumed where it stopped when the store closes it.
 //! - [`namespace`]: a deleted namespace's contents are deleted, then the namespace itself.
 //! - [`replicaset`]: ReplicaSets keep their number of pods (expectations, slow start).
 //! - [`deployment`]: Deployments roll ReplicaSets (rolling update, recreate, history, progress).
@@ -27,6 +28,7 @@ pub mod job;
 pub mod namespace;
 pub mod node_lifecycle;
 pub mod replicaset;
+pub mod resuming_watch;
 pub mod serviceaccount;
 pub mod workqueue;
 

@@ -9,9 +9,9 @@
 
 use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::informer::SharedFilter;
-use crate::api::meta;
-use crate::api::resources::{storage_def, Kind};
-use crate::store::state::{Filter, WatchItem};
+use crate::actors::controllers::resuming_watch::{Opened, ResumingWatch};
+use crate::api::resources::Kind;
+use crate::store::state::WatchItem;
 use crate::store::EventType;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -174,55 +174,46 @@ impl<F: Fold> Consumer<F> {
     }
 }
 
-/// The consumer thread: opens the watch (resuming it after the last revision seen when the
-/// store closes it) and folds every event until the scenario ends it.
+/// The consumer thread: opens the watch (resumed after the last revision seen when the store
+/// closes it) and folds every event until the scenario ends it.
 async fn run<F: Fold>(
     target: Target,
     mut fold: F,
     shared: &Shared,
     opened: oneshot::Sender<()>,
 ) -> anyhow::Result<F> {
-    let mut opened = Some(opened);
-    let mut from = None;
-    loop {
-        let filter = target
-            .filter
-            .clone()
-            .map(|f| -> Filter { Box::new(move |o| f(o)) });
-        let (start, mut rx) = target
-            .registry
-            .watch(
-                storage_def(target.kind),
-                &target.namespace,
-                filter,
-                from,
-                false,
-            )
-            .await?;
-        shared.watch.store(start.id, Ordering::SeqCst);
-        if let Some(opened) = opened.take() {
-            let _ = opened.send(());
-        } else if shared.stopping.load(Ordering::SeqCst) {
-            // Resumed as the scenario ended it: end this one too.
-            target.registry.unwatch(start.id);
+    let Opened {
+        mut watch, initial, ..
+    } = ResumingWatch::open(
+        &target.registry,
+        target.kind,
+        &target.namespace,
+        target.filter,
+    )
+    .await?;
+    shared.watch.store(watch.id(), Ordering::SeqCst);
+    let _ = opened.send(());
+    let mut take = |item: WatchItem| {
+        if let WatchItem::Event(kind, obj) = item {
+            fold.event(kind, &obj, Instant::now());
+            shared.progress.store(fold.progress(), Ordering::SeqCst);
         }
-        from = Some(from.unwrap_or(start.revision));
-        let items = start.initial.into_iter().map(Some);
-        let mut take = |item: WatchItem| {
-            if let WatchItem::Event(kind, obj) = item {
-                from = from.max(Some(meta::resource_version(&obj)));
-                fold.event(kind, &obj, Instant::now());
-                shared.progress.store(fold.progress(), Ordering::SeqCst);
-            }
-        };
-        items.flatten().for_each(&mut take);
-        while let Some(item) = rx.recv().await {
+    };
+    initial.into_iter().for_each(&mut take);
+    loop {
+        while let Some(item) = watch.recv().await {
             take(item);
         }
         if shared.stopping.load(Ordering::SeqCst) {
             return Ok(fold);
         }
+        watch.resume().await?;
         shared.resumes.fetch_add(1, Ordering::SeqCst);
+        shared.watch.store(watch.id(), Ordering::SeqCst);
+        if shared.stopping.load(Ordering::SeqCst) {
+            // Resumed as the scenario ended it: end this one too.
+            target.registry.unwatch(watch.id());
+        }
     }
 }
 
