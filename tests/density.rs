@@ -74,6 +74,54 @@ fn density_runs_every_pod_exactly_once_on_a_node() {
 }
 
 #[test]
+fn churn_answers_every_call_and_runs_every_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("churn.json");
+    // 3 s at 20 pods/s around a population of 40 (each pod is deleted 2 s after its create,
+    // long after it runs, even in a debug build): the writer's creates and deletes and the
+    // reader's GETs and LISTs, each client on its own thread.
+    let out = tutti(
+        &[
+            "bench",
+            "churn",
+            "--nodes",
+            "3",
+            "--rate",
+            "20",
+            "--duration",
+            "3s",
+            "--pods",
+            "40",
+            "--output",
+            json.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let figure = |name: &str| report["figures"][name]["value"].as_f64();
+    let expected = [
+        ("create_calls", 60.0),
+        ("create_errors", 0.0),
+        ("delete_calls", 20.0),
+        ("delete_errors", 0.0),
+        ("get_calls", 4.0),
+        ("get_errors", 0.0),
+        ("list_calls", 3.0),
+        ("list_errors", 0.0),
+        ("pods_never_seen_running", 0.0),
+    ];
+    for (name, value) in expected {
+        assert_eq!(figure(name), Some(value), "{name} in\n{stdout}");
+    }
+}
+
+#[test]
 fn bench_refuses_bad_sizes_and_flags_with_one_line() {
     let cases: [&[&str]; 4] = [
         &["bench", "density", "--nodes", "0"],
