@@ -1,9 +1,9 @@
 //! A read-only JSON tree in two allocations, for objects held long and read often (issue 5's
 //! memory target). A decoded `serde_json::Value` pod takes about 17.6 KB in 173 allocations:
 //! every map is a B-tree node sized for eleven entries, whatever it holds. Here a tree is one
-//! array of fixed-size slots, laid out breadth-first so that each container's children sit side
-//! by side, and one buffer holding every string and key once (`cargo bench --bench object_size`:
-//! about 4 KB for the same pod).
+//! array of 16-byte slots, laid out breadth-first so that each container's children sit side by
+//! side, and one buffer holding every distinct string and key once (`cargo bench --bench
+//! object_size` measures both for a running pod).
 //!
 //! Nothing holds objects in this form yet: the caches still hold `Value`s, and moving them here
 //! (with reconcile functions reading [`Ref`]) is the work this type is the first step of.
@@ -18,17 +18,35 @@ pub struct Compact {
     text: Box<str>,
 }
 
-/// One value and, inside an object, the key naming it (`key_len == NO_KEY` elsewhere).
+/// One value and, inside an object, the key naming it, packed in 16 bytes: a tag, the key's
+/// range of the text, and 8 bytes of payload (a number's bits, or a string's or container's
+/// range). [`Slot::node`] reads it back as a [`Node`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Slot {
-    node: Node,
+    tag: Tag,
+    /// `NO_KEY` outside objects.
+    key_len: u16,
     key_start: u32,
-    key_len: u32,
+    payload: u64,
 }
 
-const NO_KEY: u32 = u32::MAX;
+/// Marks a slot that no key names (array elements, the root).
+const NO_KEY: u16 = u16::MAX;
 
-/// A value; strings are ranges of the text, containers ranges of the slots.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tag {
+    Null,
+    Bool,
+    Int,
+    UInt,
+    Float,
+    Str,
+    Array,
+    Object,
+}
+
+/// A value as read from its slot: strings are ranges of the text, containers ranges of the
+/// slots.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Node {
     Null,
@@ -41,10 +59,56 @@ enum Node {
     Object { first: u32, len: u32 },
 }
 
+impl Slot {
+    fn new(node: Node, key_start: u32, key_len: u16) -> Slot {
+        let range = |start: u32, len: u32| (u64::from(start) << 32) | u64::from(len);
+        let (tag, payload) = match node {
+            Node::Null => (Tag::Null, 0),
+            Node::Bool(b) => (Tag::Bool, u64::from(b)),
+            Node::Int(i) => (Tag::Int, i as u64),
+            Node::UInt(u) => (Tag::UInt, u),
+            Node::Float(f) => (Tag::Float, f.to_bits()),
+            Node::Str { start, len } => (Tag::Str, range(start, len)),
+            Node::Array { first, len } => (Tag::Array, range(first, len)),
+            Node::Object { first, len } => (Tag::Object, range(first, len)),
+        };
+        Slot {
+            tag,
+            key_len,
+            key_start,
+            payload,
+        }
+    }
+
+    fn node(self) -> Node {
+        let (high, low) = ((self.payload >> 32) as u32, self.payload as u32);
+        match self.tag {
+            Tag::Null => Node::Null,
+            Tag::Bool => Node::Bool(self.payload != 0),
+            Tag::Int => Node::Int(self.payload as i64),
+            Tag::UInt => Node::UInt(self.payload),
+            Tag::Float => Node::Float(f64::from_bits(self.payload)),
+            Tag::Str => Node::Str {
+                start: high,
+                len: low,
+            },
+            Tag::Array => Node::Array {
+                first: high,
+                len: low,
+            },
+            Tag::Object => Node::Object {
+                first: high,
+                len: low,
+            },
+        }
+    }
+}
+
 /// Why a value cannot be made compact.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CompactError {
-    /// Offsets are 32-bit: a value of 4 GiB of text or 4 billion nodes does not fit.
+    /// Offsets are 32-bit and key lengths 16-bit: 4 GiB of text, 4 billion values or a key of
+    /// 65,535 bytes or more do not fit.
     #[error("a JSON value too large for a compact tree")]
     TooLarge,
 }
@@ -78,11 +142,7 @@ struct Builder {
 
 impl Builder {
     fn build(mut self, root: &Value) -> Result<Compact, CompactError> {
-        self.slots.push(Slot {
-            node: Node::Null,
-            key_start: 0,
-            key_len: NO_KEY,
-        });
+        self.push(0, NO_KEY);
         let mut queue = VecDeque::from([(0, root)]);
         while let Some((at, value)) = queue.pop_front() {
             let first = offset(self.slots.len())?;
@@ -97,7 +157,7 @@ impl Builder {
                 Value::Array(items) => {
                     for item in items {
                         queue.push_back((self.slots.len(), item));
-                        self.push(NO_KEY, NO_KEY);
+                        self.push(0, NO_KEY);
                     }
                     Node::Array {
                         first,
@@ -107,6 +167,10 @@ impl Builder {
                 Value::Object(map) => {
                     for (key, item) in map {
                         let (start, len) = self.string(key)?;
+                        let len = u16::try_from(len)
+                            .ok()
+                            .filter(|len| *len != NO_KEY)
+                            .ok_or(CompactError::TooLarge)?;
                         queue.push_back((self.slots.len(), item));
                         self.push(start, len);
                     }
@@ -116,7 +180,8 @@ impl Builder {
                     }
                 }
             };
-            self.slots[at].node = node;
+            let slot = &mut self.slots[at];
+            *slot = Slot::new(node, slot.key_start, slot.key_len);
         }
         Ok(Compact {
             slots: self.slots.into_boxed_slice(),
@@ -124,12 +189,8 @@ impl Builder {
         })
     }
 
-    fn push(&mut self, key_start: u32, key_len: u32) {
-        self.slots.push(Slot {
-            node: Node::Null,
-            key_start,
-            key_len,
-        });
+    fn push(&mut self, key_start: u32, key_len: u16) {
+        self.slots.push(Slot::new(Node::Null, key_start, key_len));
     }
 
     /// The range of `s` in the text, added unless it is there already.
@@ -147,11 +208,7 @@ impl Builder {
 }
 
 fn offset(n: usize) -> Result<u32, CompactError> {
-    // u32::MAX itself marks "no key".
-    u32::try_from(n)
-        .ok()
-        .filter(|n| *n != NO_KEY)
-        .ok_or(CompactError::TooLarge)
+    u32::try_from(n).map_err(|_| CompactError::TooLarge)
 }
 
 fn number(n: &Number) -> Node {
@@ -173,8 +230,8 @@ pub struct Ref<'a> {
 }
 
 impl<'a> Ref<'a> {
-    fn slot(self) -> Slot {
-        self.tree.slots[self.at]
+    fn node(self) -> Node {
+        self.tree.slots[self.at].node()
     }
 
     fn text(self, start: u32, len: u32) -> &'a str {
@@ -182,7 +239,7 @@ impl<'a> Ref<'a> {
     }
 
     fn children(self) -> std::ops::Range<usize> {
-        match self.slot().node {
+        match self.node() {
             Node::Array { first, len } | Node::Object { first, len } => {
                 first as usize..first as usize + len as usize
             }
@@ -192,7 +249,7 @@ impl<'a> Ref<'a> {
 
     /// The member `key` of an object (None for other values, as `Value::get`).
     pub fn get(self, key: &str) -> Option<Ref<'a>> {
-        if !matches!(self.slot().node, Node::Object { .. }) {
+        if !matches!(self.node(), Node::Object { .. }) {
             return None;
         }
         self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
@@ -200,7 +257,7 @@ impl<'a> Ref<'a> {
 
     /// The `index`th element of an array.
     pub fn index(self, index: usize) -> Option<Ref<'a>> {
-        if !matches!(self.slot().node, Node::Array { .. }) {
+        if !matches!(self.node(), Node::Array { .. }) {
             return None;
         }
         self.items().nth(index)
@@ -214,7 +271,7 @@ impl<'a> Ref<'a> {
         let rest = pointer.strip_prefix('/')?;
         rest.split('/')
             .map(|token| token.replace("~1", "/").replace("~0", "~"))
-            .try_fold(self, |at, token| match at.slot().node {
+            .try_fold(self, |at, token| match at.node() {
                 Node::Object { .. } => at.get(&token),
                 Node::Array { .. } => at.index(array_index(&token)?),
                 _ => None,
@@ -223,7 +280,7 @@ impl<'a> Ref<'a> {
 
     /// The elements of an array (none for other values).
     pub fn items(self) -> impl Iterator<Item = Ref<'a>> {
-        let is_array = matches!(self.slot().node, Node::Array { .. });
+        let is_array = matches!(self.node(), Node::Array { .. });
         let range = if is_array { self.children() } else { 0..0 };
         range.map(move |at| Ref {
             tree: self.tree,
@@ -233,7 +290,7 @@ impl<'a> Ref<'a> {
 
     /// The members of an object, in the order they were built (none for other values).
     pub fn entries(self) -> impl Iterator<Item = (&'a str, Ref<'a>)> {
-        let is_object = matches!(self.slot().node, Node::Object { .. });
+        let is_object = matches!(self.node(), Node::Object { .. });
         let range = if is_object { self.children() } else { 0..0 };
         range.map(move |at| {
             let slot = self.tree.slots[at];
@@ -241,7 +298,7 @@ impl<'a> Ref<'a> {
                 tree: self.tree,
                 at,
             };
-            (self.text(slot.key_start, slot.key_len), member)
+            (self.text(slot.key_start, u32::from(slot.key_len)), member)
         })
     }
 
@@ -256,26 +313,26 @@ impl<'a> Ref<'a> {
     }
 
     pub fn is_null(self) -> bool {
-        self.slot().node == Node::Null
+        self.node() == Node::Null
     }
 
     pub fn is_object(self) -> bool {
-        matches!(self.slot().node, Node::Object { .. })
+        matches!(self.node(), Node::Object { .. })
     }
 
     pub fn is_array(self) -> bool {
-        matches!(self.slot().node, Node::Array { .. })
+        matches!(self.node(), Node::Array { .. })
     }
 
     pub fn as_str(self) -> Option<&'a str> {
-        match self.slot().node {
+        match self.node() {
             Node::Str { start, len } => Some(self.text(start, len)),
             _ => None,
         }
     }
 
     pub fn as_bool(self) -> Option<bool> {
-        match self.slot().node {
+        match self.node() {
             Node::Bool(b) => Some(b),
             _ => None,
         }
@@ -283,7 +340,7 @@ impl<'a> Ref<'a> {
 
     /// As `Value::as_i64`: integers that fit.
     pub fn as_i64(self) -> Option<i64> {
-        match self.slot().node {
+        match self.node() {
             Node::Int(i) => Some(i),
             Node::UInt(u) => i64::try_from(u).ok(),
             _ => None,
@@ -292,7 +349,7 @@ impl<'a> Ref<'a> {
 
     /// As `Value::as_u64`: non-negative integers.
     pub fn as_u64(self) -> Option<u64> {
-        match self.slot().node {
+        match self.node() {
             Node::Int(i) => u64::try_from(i).ok(),
             Node::UInt(u) => Some(u),
             _ => None,
@@ -301,7 +358,7 @@ impl<'a> Ref<'a> {
 
     /// As `Value::as_f64`: any number.
     pub fn as_f64(self) -> Option<f64> {
-        match self.slot().node {
+        match self.node() {
             Node::Int(i) => Some(i as f64),
             Node::UInt(u) => Some(u as f64),
             Node::Float(f) => Some(f),
@@ -311,7 +368,7 @@ impl<'a> Ref<'a> {
 
     /// This value as a `serde_json::Value` (a copy).
     pub fn to_value(self) -> Value {
-        match self.slot().node {
+        match self.node() {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
             Node::Int(i) => Value::from(i),
@@ -433,6 +490,24 @@ mod tests {
         assert!(root.get("ports").unwrap().get("0").is_none());
         assert_eq!(root.get("n").unwrap().items().count(), 0);
         assert!(root.get("n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_slot_is_16_bytes_and_a_key_of_65535_bytes_is_refused() {
+        assert_eq!(std::mem::size_of::<Slot>(), 16);
+        let long = "k".repeat(usize::from(u16::MAX));
+        let mut map = Map::new();
+        map.insert(long.clone(), json!(1));
+        assert_eq!(
+            Compact::from_value(&Value::Object(map)),
+            Err(CompactError::TooLarge)
+        );
+        // A long string value is fine: only keys are 16-bit.
+        let tree = Compact::from_value(&json!({"k": long})).unwrap();
+        assert_eq!(
+            tree.root().get("k").unwrap().as_str().unwrap().len(),
+            long.len()
+        );
     }
 
     #[test]
