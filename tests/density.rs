@@ -77,9 +77,9 @@ fn density_runs_every_pod_exactly_once_on_a_node() {
 fn churn_answers_every_call_and_runs_every_pod() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("churn.json");
-    // 3 s at 20 pods/s around a population of 40 (each pod is deleted 2 s after its create,
-    // long after it runs, even in a debug build): the writer's creates and deletes and the
-    // reader's GETs and LISTs, each client on its own thread.
+    // 6 s at 20 pods/s around a population of 100 (each pod is deleted 5 s after its create,
+    // when it has long been running, even in a debug build on a busy machine): the writer's
+    // creates and deletes and the reader's GETs and LISTs, each client on its own thread.
     let out = tutti(
         &[
             "bench",
@@ -89,9 +89,9 @@ fn churn_answers_every_call_and_runs_every_pod() {
             "--rate",
             "20",
             "--duration",
-            "3s",
+            "6s",
             "--pods",
-            "40",
+            "100",
             "--output",
             json.to_str().unwrap(),
         ],
@@ -106,13 +106,13 @@ fn churn_answers_every_call_and_runs_every_pod() {
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let figure = |name: &str| report["figures"][name]["value"].as_f64();
     let expected = [
-        ("create_calls", 60.0),
+        ("create_calls", 120.0),
         ("create_errors", 0.0),
         ("delete_calls", 20.0),
         ("delete_errors", 0.0),
-        ("get_calls", 4.0),
+        ("get_calls", 10.0),
         ("get_errors", 0.0),
-        ("list_calls", 3.0),
+        ("list_calls", 6.0),
         ("list_errors", 0.0),
         ("pods_never_seen_running", 0.0),
     ];

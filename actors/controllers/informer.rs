@@ -74,7 +74,8 @@ where
             return;
         }
         // The events the store queued for this actor and it has not taken yet: the backlog
-        // that, when it outgrows the channel, makes the store close the watch.
+        // that, when it outgrows the channel, makes the store close the watch (after a resume,
+        // the missed events replayed count too, so the gauge can jump by thousands).
         let depth = crate::metrics::Metrics::global()
             .mailbox
             .with_label_values(&[&format!("{}/{kind:?}", short_type_name::<A>())]);

@@ -170,20 +170,28 @@ pub(crate) mod tests {
         // close the watch.
         let count = 3000;
         create_config_maps(&registry, count).await;
-        let (mut revisions, mut names, mut resumes) = (Vec::new(), Vec::new(), 0);
-        while names.len() < count {
-            match watch.recv().await {
-                Some(WatchItem::Event(EventType::Added, obj)) => {
-                    revisions.push(meta::resource_version(&obj));
-                    names.push(meta::name(&obj).to_string());
-                }
-                Some(other) => panic!("unexpected item {other:?}"),
-                None => {
-                    watch.resume().await.unwrap();
-                    resumes += 1;
+        let read = async {
+            let (mut revisions, mut names, mut resumes) = (Vec::new(), Vec::new(), 0);
+            while names.len() < count {
+                match watch.recv().await {
+                    Some(WatchItem::Event(EventType::Added, obj)) => {
+                        revisions.push(meta::resource_version(&obj));
+                        names.push(meta::name(&obj).to_string());
+                    }
+                    Some(other) => panic!("unexpected item {other:?}"),
+                    None => {
+                        watch.resume().await.unwrap();
+                        resumes += 1;
+                    }
                 }
             }
-        }
+            (revisions, names, resumes)
+        };
+        // A lost event would leave the reader waiting on an open watch: fail instead.
+        let (revisions, mut names, resumes) =
+            actix_rt::time::timeout(std::time::Duration::from_secs(30), read)
+                .await
+                .expect("every event within 30 s");
         assert!(
             resumes > 0,
             "the store never closed the watch: nothing was resumed"

@@ -143,18 +143,26 @@ pub async fn run(churn: Churn) -> anyhow::Result<Report> {
         Arrivals::keyed(index),
     )
     .await?;
+    // Both clients tick from one instant, far enough ahead for their threads to be ready, so
+    // that a GET still follows the create it looks at by a whole second.
+    let start = Instant::now() + Duration::from_millis(200);
     let clients = [Client::Writer, Client::Reader].map(|client| {
         let (config, churn) = (config.clone(), churn.clone());
         std::thread::spawn(move || {
-            actix_rt::System::new().block_on(drive(client, config, churn, total))
+            actix_rt::System::new().block_on(drive(client, config, churn, total, start))
         })
     });
+    // Both threads are joined before either's error is reported: one failing must not leave
+    // the other loading the cluster.
+    let mut ended = Vec::new();
+    for client in clients {
+        ended.push(tokio::task::spawn_blocking(move || client.join()).await?);
+    }
     let mut calls = Calls::default();
     let (mut created, mut load) = (Vec::new(), Duration::ZERO);
-    for client in clients {
-        let (its_calls, its_created, its_load) = tokio::task::spawn_blocking(move || client.join())
-            .await?
-            .map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
+    for result in ended {
+        let (its_calls, its_created, its_load) =
+            result.map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
         calls.0.extend(its_calls.0);
         if !its_created.is_empty() {
             created = its_created;
@@ -208,14 +216,15 @@ enum Client {
     Reader,
 }
 
-/// One client's share of the load, on the same ticks as the other's: `total` creates at
-/// `churn.rate` with the deletes (writer), or the GETs and LISTs beside them (reader). Returns
-/// the calls, each create's tick (writer), and how long the load took.
+/// One client's share of the load, ticking at `churn.rate` from `start` as the other does:
+/// `total` creates with the deletes (writer), or the GETs and LISTs beside them (reader).
+/// Returns the calls, each create's tick (writer), and how long the load took.
 async fn drive(
     client: Client,
     config: ClientConfig,
     churn: Churn,
     total: usize,
+    start: Instant,
 ) -> anyhow::Result<(Calls, Vec<Instant>, Duration)> {
     let writer = client == Client::Writer;
     let client = config.client(64)?;
@@ -233,7 +242,10 @@ async fn drive(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut tick = actix_rt::time::interval(Duration::from_secs_f64(1.0 / churn.rate));
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::from_std(start),
+        Duration::from_secs_f64(1.0 / churn.rate),
+    );
     let mut sent = Vec::with_capacity(3 * total);
     let begin = Instant::now();
     for i in 0..total {
