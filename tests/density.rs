@@ -27,31 +27,34 @@ fn tutti(args: &[&str], deadline: Duration) -> Output {
     }
 }
 
-#[test]
-fn density_runs_every_pod_exactly_once_on_a_node() {
+/// Runs `tutti bench <args> --output <file>` within `deadline`, which must succeed; checks that
+/// each `(figure, value)` of `expected` is in its JSON report, and returns its table (stdout).
+fn bench_with_figures(args: &[&str], deadline: Duration, expected: &[(&str, f64)]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("density.json");
-    let out = tutti(
-        &[
-            "bench",
-            "density",
-            "--nodes",
-            "50",
-            "--pods",
-            "2000",
-            "--output",
-            json.to_str().unwrap(),
-        ],
-        Duration::from_secs(300),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = dir.path().join("report.json");
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.extend(["--output", json.to_str().unwrap()]);
+    let out = tutti(&all, deadline);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let figure = |name: &str| report["figures"][name]["value"].as_f64();
+    for (name, value) in expected {
+        assert_eq!(
+            report["figures"][name]["value"].as_f64(),
+            Some(*value),
+            "{name} in\n{stdout}"
+        );
+    }
+    stdout
+}
+
+#[test]
+fn density_runs_every_pod_exactly_once_on_a_node() {
     let expected = [
         // Every pod the Deployments asked for was created once and went Running once.
         ("census_pods_seen", 2000.0),
@@ -66,45 +69,20 @@ fn density_runs_every_pod_exactly_once_on_a_node() {
         ("listed_pods_running_on_a_node", 2000.0),
         ("listed_deployments_miscounted", 0.0),
     ];
-    for (name, value) in expected {
-        assert_eq!(figure(name), Some(value), "{name} in\n{stdout}");
-    }
+    let stdout = bench_with_figures(
+        &["density", "--nodes", "50", "--pods", "2000"],
+        Duration::from_secs(300),
+        &expected,
+    );
     // The table shows what the JSON holds.
     assert!(stdout.contains("startup_latency_p99"), "{stdout}");
 }
 
 #[test]
 fn churn_answers_every_call_and_runs_every_pod() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("churn.json");
     // 6 s at 20 pods/s around a population of 100 (each pod is deleted 5 s after its create,
     // when it has long been running, even in a debug build on a busy machine): the writer's
     // creates and deletes and the reader's GETs and LISTs, each client on its own thread.
-    let out = tutti(
-        &[
-            "bench",
-            "churn",
-            "--nodes",
-            "3",
-            "--rate",
-            "20",
-            "--duration",
-            "6s",
-            "--pods",
-            "100",
-            "--output",
-            json.to_str().unwrap(),
-        ],
-        Duration::from_secs(120),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let figure = |name: &str| report["figures"][name]["value"].as_f64();
     let expected = [
         ("create_calls", 120.0),
         ("create_errors", 0.0),
@@ -116,9 +94,21 @@ fn churn_answers_every_call_and_runs_every_pod() {
         ("list_errors", 0.0),
         ("pods_never_seen_running", 0.0),
     ];
-    for (name, value) in expected {
-        assert_eq!(figure(name), Some(value), "{name} in\n{stdout}");
-    }
+    bench_with_figures(
+        &[
+            "churn",
+            "--nodes",
+            "3",
+            "--rate",
+            "20",
+            "--duration",
+            "6s",
+            "--pods",
+            "100",
+        ],
+        Duration::from_secs(120),
+        &expected,
+    );
 }
 
 #[test]
