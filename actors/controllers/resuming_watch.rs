@@ -11,6 +11,7 @@ use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::api::status::ApiError;
 use crate::store::state::{Filter, WatchItem};
+use crate::store::WatchStart;
 use serde_json::Value;
 use std::collections::VecDeque;
 use tokio::sync::mpsc;
@@ -47,15 +48,7 @@ impl ResumingWatch {
         namespace: &str,
         filter: Option<SharedFilter>,
     ) -> Result<Opened, ApiError> {
-        let (start, rx) = registry
-            .watch(
-                storage_def(kind),
-                namespace,
-                store_filter(&filter),
-                None,
-                false,
-            )
-            .await?;
+        let (start, rx) = subscribe(registry, kind, namespace, &filter, None).await?;
         let watch = ResumingWatch {
             registry: registry.clone(),
             kind,
@@ -87,16 +80,14 @@ impl ResumingWatch {
     /// Watches again from the last revision handed out; the events missed meanwhile come first
     /// from [`ResumingWatch::recv`]. Fails (`Expired`) when the store no longer holds them.
     pub async fn resume(&mut self) -> Result<(), ApiError> {
-        let (start, rx) = self
-            .registry
-            .watch(
-                storage_def(self.kind),
-                &self.namespace,
-                store_filter(&self.filter),
-                Some(self.seen),
-                false,
-            )
-            .await?;
+        let (start, rx) = subscribe(
+            &self.registry,
+            self.kind,
+            &self.namespace,
+            &self.filter,
+            Some(self.seen),
+        )
+        .await?;
         tracing::debug!(kind = ?self.kind, from = self.seen, "watch closed by the store; resumed");
         self.registry.unwatch(self.id);
         self.id = start.id;
@@ -124,11 +115,21 @@ impl Drop for ResumingWatch {
     }
 }
 
-/// The filter as the store takes it (a new box over the shared one for every watch).
-fn store_filter(filter: &Option<SharedFilter>) -> Option<Filter> {
-    filter
+/// Opens a store watch, from `from` (after that revision) or with the current objects. The
+/// filter is boxed anew over the shared one for every watch.
+async fn subscribe(
+    registry: &Registry,
+    kind: Kind,
+    namespace: &str,
+    filter: &Option<SharedFilter>,
+    from: Option<u64>,
+) -> Result<(WatchStart, mpsc::Receiver<WatchItem>), ApiError> {
+    let filter = filter
         .clone()
-        .map(|f| Box::new(move |v: &Value| f(v)) as Filter)
+        .map(|f| Box::new(move |v: &Value| f(v)) as Filter);
+    registry
+        .watch(storage_def(kind), namespace, filter, from, false)
+        .await
 }
 
 /// The revision a watch item carries (an event's object is stamped with the event's).
