@@ -249,17 +249,11 @@ impl<'a> Ref<'a> {
 
     /// The member `key` of an object (None for other values, as `Value::get`).
     pub fn get(self, key: &str) -> Option<Ref<'a>> {
-        if !matches!(self.node(), Node::Object { .. }) {
-            return None;
-        }
         self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// The `index`th element of an array.
     pub fn index(self, index: usize) -> Option<Ref<'a>> {
-        if !matches!(self.node(), Node::Array { .. }) {
-            return None;
-        }
         self.items().nth(index)
     }
 
@@ -271,17 +265,22 @@ impl<'a> Ref<'a> {
         let rest = pointer.strip_prefix('/')?;
         rest.split('/')
             .map(|token| token.replace("~1", "/").replace("~0", "~"))
-            .try_fold(self, |at, token| match at.node() {
-                Node::Object { .. } => at.get(&token),
-                Node::Array { .. } => at.index(array_index(&token)?),
-                _ => None,
+            .try_fold(self, |at, token| {
+                if at.is_array() {
+                    at.index(array_index(&token)?)
+                } else {
+                    at.get(&token)
+                }
             })
     }
 
     /// The elements of an array (none for other values).
     pub fn items(self) -> impl Iterator<Item = Ref<'a>> {
-        let is_array = matches!(self.node(), Node::Array { .. });
-        let range = if is_array { self.children() } else { 0..0 };
+        let range = if self.is_array() {
+            self.children()
+        } else {
+            0..0
+        };
         range.map(move |at| Ref {
             tree: self.tree,
             at,
@@ -290,8 +289,11 @@ impl<'a> Ref<'a> {
 
     /// The members of an object, in the order they were built (none for other values).
     pub fn entries(self) -> impl Iterator<Item = (&'a str, Ref<'a>)> {
-        let is_object = matches!(self.node(), Node::Object { .. });
-        let range = if is_object { self.children() } else { 0..0 };
+        let range = if self.is_object() {
+            self.children()
+        } else {
+            0..0
+        };
         range.map(move |at| {
             let slot = self.tree.slots[at];
             let member = Ref {
