@@ -146,10 +146,10 @@ pub async fn run(churn: Churn) -> anyhow::Result<Report> {
     // Both clients tick from one instant, far enough ahead for their threads to be ready, so
     // that a GET still follows the create it looks at by a whole second.
     let start = Instant::now() + Duration::from_millis(200);
-    let clients = [Client::Writer, Client::Reader].map(|client| {
+    let clients = [Client::Writer, Client::Reader].map(|role| {
         let (config, churn) = (config.clone(), churn.clone());
         std::thread::spawn(move || {
-            actix_rt::System::new().block_on(drive(client, config, churn, total, start))
+            actix_rt::System::new().block_on(drive(role, config, churn, total, start))
         })
     });
     // Both threads are joined before either's error is reported: one failing must not leave
@@ -164,9 +164,8 @@ pub async fn run(churn: Churn) -> anyhow::Result<Report> {
         let (its_calls, its_created, its_load) =
             result.map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
         calls.0.extend(its_calls.0);
-        if !its_created.is_empty() {
-            created = its_created;
-        }
+        // Only the writer creates.
+        created.extend(its_created);
         load = load.max(its_load);
     }
     let settled = running.reach(total, "pods Running", SETTLE).await;
@@ -208,7 +207,7 @@ pub async fn run(churn: Churn) -> anyhow::Result<Report> {
 }
 
 /// The two clients of the load.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 enum Client {
     /// Creates and deletes.
     Writer,
@@ -220,16 +219,15 @@ enum Client {
 /// `total` creates with the deletes (writer), or the GETs and LISTs beside them (reader).
 /// Returns the calls, each create's tick (writer), and how long the load took.
 async fn drive(
-    client: Client,
+    role: Client,
     config: ClientConfig,
     churn: Churn,
     total: usize,
     start: Instant,
 ) -> anyhow::Result<(Calls, Vec<Instant>, Duration)> {
-    let writer = client == Client::Writer;
     let client = config.client(64)?;
     let calls = Rc::new(RefCell::new(Calls::default()));
-    let mut created = Vec::with_capacity(if writer { total } else { 0 });
+    let mut created = Vec::new();
     // A GET looks at the pod created a second ago: answered long since, not yet deleted.
     let back = (churn.rate.ceil() as usize)
         .min(churn.population / 2)
@@ -237,10 +235,9 @@ async fn drive(
     let list_every = (churn.rate.round() as usize).max(1);
 
     // One progress bar: the writer's.
-    let bar = if writer {
-        crate::cli::progress::bar(total as u64, "churning", "pods created")
-    } else {
-        indicatif::ProgressBar::hidden()
+    let bar = match role {
+        Client::Writer => crate::cli::progress::bar(total as u64, "churning", "pods created"),
+        Client::Reader => indicatif::ProgressBar::hidden(),
     };
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::from_std(start),
@@ -251,32 +248,27 @@ async fn drive(
         tick.tick().await;
         bar.set_position(i as u64);
         let at = Instant::now();
-        if writer {
-            created.push(at);
-            let create = ("create", Method::POST, PODS.to_string());
-            sent.push(call(&client, &calls, at, create, Some(pod(i))));
-        }
-        if writer && i >= churn.population {
-            let path = format!("{PODS}/churn-{}", i - churn.population);
-            sent.push(call(
-                &client,
-                &calls,
-                at,
-                ("delete", Method::DELETE, path),
-                None,
-            ));
-        }
-        if !writer && i % 10 == 0 && i >= back {
-            let path = format!("{PODS}/churn-{}", i - back);
-            sent.push(call(&client, &calls, at, ("get", Method::GET, path), None));
-        }
-        if !writer && i % list_every == 0 {
-            let list = (
-                "list",
-                Method::GET,
-                format!("{PODS}?labelSelector=app%3Dchurn"),
-            );
-            sent.push(call(&client, &calls, at, list, None));
+        match role {
+            Client::Writer => {
+                created.push(at);
+                let create = ("create", Method::POST, PODS.to_string());
+                sent.push(call(&client, &calls, at, create, Some(pod(i))));
+                if i >= churn.population {
+                    let path = format!("{PODS}/churn-{}", i - churn.population);
+                    let delete = ("delete", Method::DELETE, path);
+                    sent.push(call(&client, &calls, at, delete, None));
+                }
+            }
+            Client::Reader => {
+                if i % 10 == 0 && i >= back {
+                    let path = format!("{PODS}/churn-{}", i - back);
+                    sent.push(call(&client, &calls, at, ("get", Method::GET, path), None));
+                }
+                if i % list_every == 0 {
+                    let path = format!("{PODS}?labelSelector=app%3Dchurn");
+                    sent.push(call(&client, &calls, at, ("list", Method::GET, path), None));
+                }
+            }
         }
     }
     futures_util::future::join_all(sent).await;
