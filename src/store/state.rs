@@ -359,11 +359,15 @@ impl StoreState {
     /// no longer holds them.
     pub fn watch(&mut self, watcher: Watcher, from: Option<u64>) -> Result<WatchStart> {
         let initial = match from {
+            // Each object is decoded once, for the filter and the event both (a filtered
+            // `list` would decode it for the filter and drop the tree).
             None => self
-                .list(&watcher.prefix, watcher.filter.as_ref(), None, 0)
+                .list(&watcher.prefix, None, None, 0)
                 .items
-                .into_iter()
-                .map(|o| WatchItem::Event(EventType::Added, o.value()))
+                .iter()
+                .map(Stored::value)
+                .filter(|o| watcher.filter.as_ref().is_none_or(|f| f(o)))
+                .map(|o| WatchItem::Event(EventType::Added, o))
                 .collect(),
             Some(rev) => {
                 let rev = rev.min(self.committed);
@@ -636,6 +640,25 @@ mod tests {
             Ok(WatchItem::Event(EventType::Added, _))
         ));
         assert!(rx.try_recv().is_err(), "other prefixes are not delivered");
+    }
+
+    #[test]
+    fn a_filtered_watch_starts_with_the_selected_objects_only() {
+        let mut s = state();
+        create(&mut s, "/p/a", json!({"app": "x"}));
+        create(&mut s, "/p/b", json!({"app": "y"}));
+        let filter: Filter = Box::new(|o: &Value| o["app"] == "x");
+        let (w, _rx) = watcher("/p/", Some(filter));
+        let start = s.watch(w, None).unwrap();
+        let apps: Vec<Value> = start
+            .initial
+            .iter()
+            .map(|i| match i {
+                WatchItem::Event(EventType::Added, o) => o["app"].clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(apps, [json!("x")]);
     }
 
     #[test]
