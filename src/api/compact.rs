@@ -5,8 +5,9 @@
 //! side, and one buffer holding every distinct string and key once (`cargo bench --bench
 //! object_size` measures both for a running pod).
 //!
-//! Nothing holds objects in this form yet: the caches still hold `Value`s, and moving them here
-//! (with reconcile functions reading [`Ref`]) is the work this type is the first step of.
+//! The controllers' and kubelets' caches hold pods in this form (`informer::Cache`), shared
+//! with the store (`Stored::compact`); reconcile functions read them through
+//! [`crate::api::json::Json`], which `Value` implements too.
 
 use serde_json::{Map, Number, Value};
 use std::collections::{HashMap, VecDeque};
@@ -19,19 +20,21 @@ pub struct Compact {
 }
 
 /// One value and, inside an object, the key naming it, packed in 16 bytes: a tag, the key's
-/// range of the text, and 8 bytes of payload (a number's bits, or a string's or container's
-/// range). [`Slot::node`] reads it back as a [`Node`].
+/// range of the text (its length in 24 bits), and 8 bytes of payload (a number's bits, or a
+/// string's or container's range). [`Slot::node`] reads it back as a [`Node`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Slot {
     tag: Tag,
-    /// `NO_KEY` outside objects.
-    key_len: u16,
+    /// The key length's high byte, in what would otherwise be padding.
+    key_len_high: u8,
+    key_len_low: u16,
     key_start: u32,
     payload: u64,
 }
 
-/// Marks a slot that no key names (array elements, the root).
-const NO_KEY: u16 = u16::MAX;
+/// Marks a slot that no key names (array elements, the root); longer keys do not fit (16 MiB,
+/// far above the 3 MiB an API request may carry).
+const NO_KEY: u32 = 0xFF_FFFF;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Tag {
@@ -60,7 +63,7 @@ enum Node {
 }
 
 impl Slot {
-    fn new(node: Node, key_start: u32, key_len: u16) -> Slot {
+    fn new(node: Node, key_start: u32, key_len: u32) -> Slot {
         let range = |start: u32, len: u32| (u64::from(start) << 32) | u64::from(len);
         let (tag, payload) = match node {
             Node::Null => (Tag::Null, 0),
@@ -74,10 +77,15 @@ impl Slot {
         };
         Slot {
             tag,
-            key_len,
+            key_len_high: (key_len >> 16) as u8,
+            key_len_low: key_len as u16,
             key_start,
             payload,
         }
+    }
+
+    fn key_len(self) -> u32 {
+        (u32::from(self.key_len_high) << 16) | u32::from(self.key_len_low)
     }
 
     fn node(self) -> Node {
@@ -107,8 +115,8 @@ impl Slot {
 /// Why a value cannot be made compact.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CompactError {
-    /// Offsets are 32-bit and key lengths 16-bit: 4 GiB of text, 4 billion values or a key of
-    /// 65,535 bytes or more do not fit.
+    /// Offsets are 32-bit and key lengths 24-bit: 4 GiB of text, 4 billion values or a key of
+    /// 16 MiB or more do not fit.
     #[error("a JSON value too large for a compact tree")]
     TooLarge,
 }
@@ -167,10 +175,9 @@ impl Builder {
                 Value::Object(map) => {
                     for (key, item) in map {
                         let (start, len) = self.string(key)?;
-                        let len = u16::try_from(len)
-                            .ok()
-                            .filter(|len| *len != NO_KEY)
-                            .ok_or(CompactError::TooLarge)?;
+                        if len >= NO_KEY {
+                            return Err(CompactError::TooLarge);
+                        }
                         queue.push_back((self.slots.len(), item));
                         self.push(start, len);
                     }
@@ -181,7 +188,7 @@ impl Builder {
                 }
             };
             let slot = &mut self.slots[at];
-            *slot = Slot::new(node, slot.key_start, slot.key_len);
+            *slot = Slot::new(node, slot.key_start, slot.key_len());
         }
         Ok(Compact {
             slots: self.slots.into_boxed_slice(),
@@ -189,7 +196,7 @@ impl Builder {
         })
     }
 
-    fn push(&mut self, key_start: u32, key_len: u16) {
+    fn push(&mut self, key_start: u32, key_len: u32) {
         self.slots.push(Slot::new(Node::Null, key_start, key_len));
     }
 
@@ -300,7 +307,7 @@ impl<'a> Ref<'a> {
                 tree: self.tree,
                 at,
             };
-            (self.text(slot.key_start, u32::from(slot.key_len)), member)
+            (self.text(slot.key_start, slot.key_len()), member)
         })
     }
 
@@ -495,16 +502,21 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_is_16_bytes_and_a_key_of_65535_bytes_is_refused() {
+    fn a_slot_is_16_bytes_and_a_key_of_16_mib_is_refused() {
         assert_eq!(std::mem::size_of::<Slot>(), 16);
-        let long = "k".repeat(usize::from(u16::MAX));
+        // Any key an API request can carry fits (bodies stop at 3 MiB).
+        let long = "k".repeat(usize::from(u16::MAX) + 1);
         let mut map = Map::new();
         map.insert(long.clone(), json!(1));
+        let tree = Compact::from_value(&Value::Object(map)).unwrap();
+        assert_eq!(tree.root().get(&long).and_then(Ref::as_i64), Some(1));
+        let mut map = Map::new();
+        map.insert("k".repeat(NO_KEY as usize), json!(1));
         assert_eq!(
             Compact::from_value(&Value::Object(map)),
             Err(CompactError::TooLarge)
         );
-        // A long string value is fine: only keys are 16-bit.
+        // A long string value is fine: only keys are 24-bit.
         let tree = Compact::from_value(&json!({"k": long})).unwrap();
         assert_eq!(
             tree.root().get("k").unwrap().as_str().unwrap().len(),
