@@ -194,12 +194,12 @@ impl Handler<Watched> for StateMetrics {
 
     fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
         match (&msg.item, msg.kind) {
-            (WatchItem::Event(event, pod), Kind::Pod) => {
+            (WatchItem::Event(event, pod, _), Kind::Pod) => {
                 if let Some(secs) = self.tally.pod(*event, pod, Instant::now()) {
                     Metrics::global().pod_startup.observe(secs);
                 }
             }
-            (WatchItem::Event(event, node), Kind::Node) => self.tally.node(*event, node),
+            (WatchItem::Event(event, node, _), Kind::Node) => self.tally.node(*event, node),
             // The informer's marker after the initial list.
             (WatchItem::Bookmark(_), Kind::Pod) => self.tally.pods_synced = true,
             _ => return,

@@ -825,7 +825,7 @@ async fn watch(req: &HttpRequest, state: &AppState, t: &Target, q: &Query) -> Re
             WatchLine::Item(WatchItem::Bookmark(rv)) => json!({"type": "BOOKMARK", "object": {
                 "kind": def.kind_name, "apiVersion": def.api_version(),
                 "metadata": {"resourceVersion": rv.to_string()}}}),
-            WatchLine::Item(WatchItem::Event(kind, obj)) => {
+            WatchLine::Item(WatchItem::Event(kind, obj, _)) => {
                 let obj = crate::api::convert::from_storage(def, &obj).into_owned();
                 let object = if as_table {
                     let rv = meta::str_at(&obj, &["metadata", "resourceVersion"]).to_string();

@@ -647,8 +647,9 @@ impl Registry {
 
     /// Gives a Service its cluster IP (and node ports) when it asks for one.
     async fn allocate_service_addresses(&self, svc: &mut Value) -> Result<()> {
-        let ty = meta::str_at(svc, &["spec", "type"]).to_string();
-        let wants_ip = ty != "ExternalName" && meta::str_at(svc, &["spec", "clusterIP"]).is_empty();
+        let ty = meta::str_at(&*svc, &["spec", "type"]).to_string();
+        let wants_ip =
+            ty != "ExternalName" && meta::str_at(&*svc, &["spec", "clusterIP"]).is_empty();
         let wants_ports = ty == "NodePort" || ty == "LoadBalancer";
         if !wants_ip && !wants_ports {
             return Ok(());
@@ -794,7 +795,7 @@ pub fn generate_name(prefix: &str) -> String {
 
 /// Sets the metadata kube-apiserver sets on create, resets status, applies defaults.
 pub fn prepare_create(def: &ResourceDef, namespace: &str, obj: &mut Value) -> Result<()> {
-    let body_ns = meta::namespace(obj).to_string();
+    let body_ns = meta::namespace(&*obj).to_string();
     if def.namespaced {
         if !body_ns.is_empty() && body_ns != namespace {
             return Err(ApiError::BadRequest(
@@ -805,13 +806,13 @@ pub fn prepare_create(def: &ResourceDef, namespace: &str, obj: &mut Value) -> Re
     } else if !body_ns.is_empty() {
         meta::remove(obj, "namespace");
     }
-    if meta::name(obj).is_empty() {
-        let prefix = meta::str_at(obj, &["metadata", "generateName"]).to_string();
+    if meta::name(&*obj).is_empty() {
+        let prefix = meta::str_at(&*obj, &["metadata", "generateName"]).to_string();
         if !prefix.is_empty() {
             meta::set(obj, "name", generate_name(&prefix));
         }
     }
-    if meta::resource_version(obj) != 0 {
+    if meta::resource_version(&*obj) != 0 {
         return Err(ApiError::BadRequest(
             "resourceVersion should not be set on objects to be created".into(),
         ));

@@ -6,6 +6,8 @@
 
 use super::informer::{self, Cache, WatchEnded, Watched};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
+use crate::api::compact::Ref;
+use crate::api::json::Json;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::api::status::ApiError;
@@ -14,7 +16,6 @@ use crate::store::EventType as StoreEvent;
 use actix::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long changes are gathered before the Services they touch are synced (so a burst of pod
@@ -60,37 +61,32 @@ fn selector(service: &Value) -> Option<BTreeMap<String, String>> {
 }
 
 /// Whether a pod is selected by a Service selector.
-fn selects(selector: &BTreeMap<String, String>, pod: &Value) -> bool {
+fn selects<'a>(selector: &BTreeMap<String, String>, pod: impl Json<'a>) -> bool {
     let labels = meta::labels(pod);
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
 /// Whether a pod has a Ready condition that is True.
-fn pod_ready(pod: &Value) -> bool {
+fn pod_ready<'a>(pod: impl Json<'a>) -> bool {
     pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True"
-            })
-        })
+        .into_iter()
+        .flat_map(Json::items)
+        .any(|c| meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True")
 }
 
 /// The container port a Service port's `targetPort` means on this pod: a number as is, a name
 /// looked up among the pod's container ports (None when the pod has no port of that name).
-pub fn resolve_target_port(service_port: &Value, pod: &Value) -> Option<i64> {
+pub fn resolve_target_port<'a>(service_port: &Value, pod: impl Json<'a>) -> Option<i64> {
     match service_port.get("targetPort") {
         Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(name)) => {
-            let containers = pod.pointer("/spec/containers").and_then(Value::as_array)?;
-            containers
-                .iter()
-                .filter_map(|c| c.get("ports").and_then(Value::as_array))
-                .flatten()
-                .find(|p| meta::str_at(p, &["name"]) == name)
-                .and_then(|p| p.get("containerPort"))
-                .and_then(Value::as_i64)
-        }
+        Some(Value::String(name)) => pod
+            .pointer("/spec/containers")?
+            .items()
+            .filter_map(|c| c.get("ports"))
+            .flat_map(Json::items)
+            .find(|p| meta::str_at(*p, &["name"]) == name)
+            .and_then(|p| p.get("containerPort"))
+            .and_then(Json::as_i64),
         // targetPort defaults to port.
         _ => service_port.get("port").and_then(Value::as_i64),
     }
@@ -106,7 +102,7 @@ struct Subset {
 
 /// The Endpoints a Service with a selector should have, given the pods of its namespace; None
 /// for a Service without a selector.
-pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
+pub fn desired_endpoints<'a, J: Json<'a>>(service: &Value, pods: &[J]) -> Option<Value> {
     let selector = selector(service)?;
     let publish_not_ready = service
         .pointer("/spec/publishNotReadyAddresses")
@@ -121,7 +117,7 @@ pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
     // Addresses grouped by the port list they serve (kube's RepackSubsets): ports → (ready,
     // not ready), each sorted by IP.
     let mut subsets: BTreeMap<String, Subset> = BTreeMap::new();
-    for pod in pods.iter().filter(|p| selects(&selector, p)) {
+    for &pod in pods.iter().filter(|p| selects(&selector, **p)) {
         let ip = meta::str_at(pod, &["status", "podIP"]);
         let phase = meta::str_at(pod, &["status", "phase"]);
         let terminating = !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty();
@@ -234,10 +230,10 @@ pub fn desired_endpoints(service: &Value, pods: &[&Value]) -> Option<Value> {
 /// Decides for one Service key: the Service (None: gone), its Endpoints, the namespace's pods,
 /// and whether the Service was seen deleted (only then are leftover Endpoints removed, so a
 /// half-filled cache at start never deletes anything).
-pub fn reconcile(
+pub fn reconcile<'a, J: Json<'a>>(
     service: Option<&Value>,
     existing: Option<&Value>,
-    pods: &[&Value],
+    pods: &[J],
     service_deleted: bool,
 ) -> Action {
     let Some(service) = service else {
@@ -313,7 +309,7 @@ impl EndpointsController {
         let (ns, name) = (&key.0, &key.1);
         let service = self.cache.get(Kind::Service, ns, name).cloned();
         let existing = self.cache.get(Kind::Endpoints, ns, name).cloned();
-        let pods: Vec<&Value> = self.cache.list(Kind::Pod, ns).map(|p| &**p).collect();
+        let pods: Vec<Ref> = self.cache.pods(ns).map(|p| p.root()).collect();
         let action = reconcile(
             service.as_deref(),
             existing.as_deref(),
@@ -398,7 +394,7 @@ impl Handler<Watched> for EndpointsController {
         );
         match msg.kind {
             Kind::Service => {
-                if matches!(msg.item, WatchItem::Event(StoreEvent::Deleted, _)) {
+                if matches!(msg.item, WatchItem::Event(StoreEvent::Deleted, _, _)) {
                     self.deleted.insert(key.clone());
                 } else {
                     self.deleted.remove(&key);
@@ -456,11 +452,7 @@ impl Handler<Done> for EndpointsController {
                     None => {
                         self.deleted.remove(&msg.key);
                         // Deleted by us: no version can be newer than the deletion.
-                        let gone = json!({"metadata": {"namespace": msg.key.0, "name": msg.key.1}});
-                        self.cache.apply(&Watched {
-                            kind: Kind::Endpoints,
-                            item: WatchItem::Event(StoreEvent::Deleted, Arc::new(gone)),
-                        });
+                        self.cache.remove(Kind::Endpoints, &msg.key.0, &msg.key.1);
                     }
                 }
                 if self.queue.contains(&msg.key) {
@@ -478,6 +470,8 @@ impl Handler<Done> for EndpointsController {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NO_PODS: &[&Value] = &[];
 
     fn service(ports: Value) -> Value {
         json!({"metadata": {"name": "web", "namespace": "d", "labels": {"app": "web"}},
@@ -562,7 +556,7 @@ mod tests {
         svc["spec"].as_object_mut().unwrap().remove("selector");
         let user_ep = json!({"metadata": {"name": "web", "namespace": "d"}, "subsets": []});
         assert_eq!(
-            reconcile(Some(&svc), Some(&user_ep), &[], false),
+            reconcile(Some(&svc), Some(&user_ep), NO_PODS, false),
             Action::Nothing
         );
     }
@@ -580,7 +574,7 @@ mod tests {
             reconcile(Some(&svc), Some(&stored), &[&a], false),
             Action::Nothing
         );
-        let Action::Update(updated) = reconcile(Some(&svc), Some(&stored), &[], false) else {
+        let Action::Update(updated) = reconcile(Some(&svc), Some(&stored), NO_PODS, false) else {
             panic!("expected an update");
         };
         assert_eq!(updated["metadata"]["resourceVersion"], "5");
@@ -590,8 +584,8 @@ mod tests {
     #[test]
     fn endpoints_go_when_their_service_is_deleted_but_not_on_a_partial_cache() {
         let ep = json!({"metadata": {"name": "web", "namespace": "d"}});
-        assert_eq!(reconcile(None, Some(&ep), &[], true), Action::Delete);
-        assert_eq!(reconcile(None, Some(&ep), &[], false), Action::Nothing);
+        assert_eq!(reconcile(None, Some(&ep), NO_PODS, true), Action::Delete);
+        assert_eq!(reconcile(None, Some(&ep), NO_PODS, false), Action::Nothing);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::resuming_watch::{Opened, ResumingWatch};
+use crate::api::compact::Compact;
+use crate::api::json::AsJson;
 use crate::api::meta;
 use crate::api::resources::Kind;
 use crate::store::state::WatchItem;
@@ -107,9 +109,16 @@ fn short_type_name<A>() -> &'static str {
 type Key = (String, String);
 
 /// The objects a controller has seen, by kind, namespace and name.
+///
+/// Pods are held in [`Compact`] form, shared with the store and every other cache that holds
+/// the same version (`Stored::compact`): they are the kind that reaches a million, and a decoded
+/// pod is five times the size (issue 5's memory target). Read them with [`Cache::pod`] and
+/// friends, through the `meta` helpers and [`crate::api::json::Json`]; every other kind is held
+/// as its watch events carried it.
 #[derive(Default)]
 pub struct Cache {
     objects: HashMap<Kind, BTreeMap<Key, Arc<Value>>>,
+    pods: BTreeMap<Key, Arc<Compact>>,
     /// Per kind, the keys of the objects each controller uid owns (`NO_CONTROLLER` for none):
     /// a ReplicaSet's sync reads its own pods and the orphans instead of walking every pod of
     /// its namespace, which made each sync O(pods) and a density run O(pods²) (client-go's
@@ -123,7 +132,7 @@ pub struct Cache {
 const NO_CONTROLLER: &str = "";
 
 /// The owner index entry of an object.
-fn controller_of(obj: &Value) -> &str {
+fn controller_of<'a>(obj: impl AsJson<'a>) -> &'a str {
     meta::controller_uid(obj).unwrap_or(NO_CONTROLLER)
 }
 
@@ -142,40 +151,87 @@ fn in_namespace<'a, V>(
     range.take_while(move |((ns, _), _)| all || ns == namespace)
 }
 
+/// The owner index entry asked for by a controller uid: none for "" (no object has it).
+fn owner(uid: &str) -> Option<&str> {
+    (!uid.is_empty()).then_some(uid)
+}
+
+fn key_of<'a>(obj: impl AsJson<'a> + Copy) -> Key {
+    (
+        meta::namespace(obj).to_string(),
+        meta::name(obj).to_string(),
+    )
+}
+
+/// Moves `key` in the owner index of `kind` from its old owner to its new one (None: not
+/// cached). Most events (status updates) keep the owner: the index is touched only on a change.
+fn reindex(
+    owned: &mut HashMap<Kind, HashMap<String, BTreeMap<Key, ()>>>,
+    kind: Kind,
+    key: Key,
+    old_owner: Option<&str>,
+    new_owner: Option<String>,
+) {
+    if old_owner == new_owner.as_deref() {
+        return;
+    }
+    let owned = owned.entry(kind).or_default();
+    if let Some(uid) = old_owner {
+        if let Some(keys) = owned.get_mut(uid) {
+            keys.remove(&key);
+            if keys.is_empty() {
+                owned.remove(uid);
+            }
+        }
+    }
+    if let Some(uid) = new_owner {
+        owned.entry(uid).or_default().insert(key, ());
+    }
+}
+
 impl Cache {
     /// Records a watch item; returns the object it was about (None for bookmarks).
     pub fn apply(&mut self, w: &Watched) -> Option<Arc<Value>> {
-        let WatchItem::Event(kind, obj) = &w.item else {
+        let WatchItem::Event(event, obj, stored) = &w.item else {
             self.synced.insert(w.kind);
             return None;
         };
-        let key = (
-            meta::namespace(obj).to_string(),
-            meta::name(obj).to_string(),
-        );
-        let objects = self.objects.entry(w.kind).or_default();
-        let old = match kind {
-            EventType::Deleted => objects.remove(&key),
-            _ => objects.insert(key.clone(), obj.clone()),
-        };
-        // Most events (status updates) keep the owner: the index is touched only on a change.
-        let new_owner = (*kind != EventType::Deleted).then(|| controller_of(obj));
-        let old_owner = old.as_deref().map(controller_of);
-        if old_owner != new_owner {
-            let owned = self.owned.entry(w.kind).or_default();
-            if let Some(uid) = old_owner {
-                if let Some(keys) = owned.get_mut(uid) {
-                    keys.remove(&key);
-                    if keys.is_empty() {
-                        owned.remove(uid);
-                    }
-                }
-            }
-            if let Some(uid) = new_owner {
-                owned.entry(uid.to_string()).or_default().insert(key, ());
+        if w.kind != Kind::Pod {
+            self.put(w.kind, *event, obj.clone());
+        } else if *event == EventType::Deleted {
+            self.put_pod(key_of(&**obj), None);
+        } else {
+            match stored.compact() {
+                Ok(pod) => self.put_pod(key_of(&**obj), Some(pod)),
+                // Unreachable below 16 MiB keys, and requests stop at 3 MiB.
+                Err(e) => tracing::error!(error = %e, name = meta::name(&**obj), "pod not cached"),
             }
         }
         Some(obj.clone())
+    }
+
+    /// Stores (or, for a delete, forgets) an object of a kind other than pods.
+    fn put(&mut self, kind: Kind, event: EventType, obj: Arc<Value>) {
+        let key = key_of(&*obj);
+        let objects = self.objects.entry(kind).or_default();
+        let new_owner = (event != EventType::Deleted).then(|| controller_of(&*obj).to_string());
+        let old = match event {
+            EventType::Deleted => objects.remove(&key),
+            _ => objects.insert(key.clone(), obj),
+        };
+        let old_owner = old.as_ref().map(controller_of);
+        reindex(&mut self.owned, kind, key, old_owner, new_owner);
+    }
+
+    /// Stores (or, with None, forgets) a pod.
+    fn put_pod(&mut self, key: Key, pod: Option<Arc<Compact>>) {
+        let new_owner = pod.as_ref().map(|p| controller_of(p).to_string());
+        let old = match pod {
+            Some(pod) => self.pods.insert(key.clone(), pod),
+            None => self.pods.remove(&key),
+        };
+        let old_owner = old.as_ref().map(controller_of);
+        reindex(&mut self.owned, Kind::Pod, key, old_owner, new_owner);
     }
 
     /// Records the result of a controller's own write before its watch event arrives, so a
@@ -183,9 +239,12 @@ impl Cache {
     /// version at least as new (the watch got there first: applying the write would regress
     /// it, and nothing would correct it).
     pub fn apply_write(&mut self, kind: Kind, event: EventType, obj: Value) {
-        let cached = self
-            .get(kind, meta::namespace(&obj), meta::name(&obj))
-            .map(|c| meta::resource_version(c));
+        let key = key_of(&obj);
+        let cached = if kind == Kind::Pod {
+            self.pods.get(&key).map(meta::resource_version)
+        } else {
+            self.get(kind, &key.0, &key.1).map(meta::resource_version)
+        };
         let written = meta::resource_version(&obj);
         let newer = match (event, cached) {
             (EventType::Deleted, Some(rv)) => rv <= written,
@@ -193,16 +252,39 @@ impl Cache {
             (_, Some(rv)) => rv < written,
             (_, None) => true,
         };
-        if newer {
-            self.apply(&Watched {
-                kind,
-                item: WatchItem::Event(event, Arc::new(obj)),
-            });
+        if !newer {
+            return;
         }
+        if kind != Kind::Pod {
+            self.put(kind, event, Arc::new(obj));
+        } else if event == EventType::Deleted {
+            self.put_pod(key, None);
+        } else {
+            // Its own copy until the watch event brings the one the store shares.
+            match Compact::from_value(&obj) {
+                Ok(pod) => self.put_pod(key, Some(Arc::new(pod))),
+                Err(e) => tracing::error!(error = %e, name = key.1, "pod not cached"),
+            }
+        }
+    }
+
+    /// Forgets one object the controller deleted itself (no version can be newer).
+    pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) {
+        let key = (namespace.to_string(), name.to_string());
+        if kind == Kind::Pod {
+            self.put_pod(key, None);
+            return;
+        }
+        let old = self.objects.get_mut(&kind).and_then(|m| m.remove(&key));
+        let old_owner = old.as_ref().map(controller_of);
+        reindex(&mut self.owned, kind, key, old_owner, None);
     }
 
     /// Forgets everything of a kind (before a fresh watch refills it).
     pub fn clear(&mut self, kind: Kind) {
+        if kind == Kind::Pod {
+            self.pods.clear();
+        }
         self.objects.remove(&kind);
         self.owned.remove(&kind);
         self.synced.remove(&kind);
@@ -219,19 +301,21 @@ impl Cache {
         kinds.iter().all(|k| self.synced.contains(k))
     }
 
-    /// One object.
+    /// One object of a kind other than pods ([`Cache::pod`]).
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Arc<Value>> {
+        debug_assert_ne!(kind, Kind::Pod, "pods are read with Cache::pod");
         self.objects
             .get(&kind)?
             .get(&(namespace.to_string(), name.to_string()))
     }
 
-    /// Every object of a kind in a namespace ("" = all namespaces).
+    /// Every object of a kind other than pods ([`Cache::pods`]) in a namespace ("" = all).
     pub fn list<'a>(
         &'a self,
         kind: Kind,
         namespace: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> {
+        debug_assert_ne!(kind, Kind::Pod, "pods are read with Cache::pods");
         self.objects
             .get(&kind)
             .into_iter()
@@ -239,39 +323,58 @@ impl Cache {
             .map(|(_, v)| v)
     }
 
-    /// The objects of a kind in a namespace ("" = all namespaces) whose controller is the
-    /// object with `uid`.
+    /// The objects of a kind other than pods ([`Cache::owned_pods`]) in a namespace ("" = all
+    /// namespaces) whose controller is the object with `uid`.
     pub fn owned_by<'a>(
         &'a self,
         kind: Kind,
         namespace: &'a str,
         uid: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> {
-        let uid = if uid.is_empty() { None } else { Some(uid) };
-        self.indexed(kind, namespace, uid)
+        debug_assert_ne!(kind, Kind::Pod, "pods are read with Cache::owned_pods");
+        let objects = self.objects.get(&kind);
+        self.indexed(kind, namespace, owner(uid))
+            .filter_map(move |key| objects?.get(key))
     }
 
-    /// The objects of a kind in a namespace ("" = all namespaces) without a controller: the
-    /// ones a controller may adopt.
-    pub fn orphans<'a>(
+    /// One pod.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Arc<Compact>> {
+        self.pods.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Every pod of a namespace ("" = all namespaces).
+    pub fn pods<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<Compact>> {
+        in_namespace(&self.pods, namespace).map(|(_, p)| p)
+    }
+
+    /// The pods of a namespace ("" = all namespaces) whose controller is the object with `uid`.
+    pub fn owned_pods<'a>(
         &'a self,
-        kind: Kind,
         namespace: &'a str,
-    ) -> impl Iterator<Item = &'a Arc<Value>> {
-        self.indexed(kind, namespace, Some(NO_CONTROLLER))
+        uid: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<Compact>> {
+        self.indexed(Kind::Pod, namespace, owner(uid))
+            .filter_map(|key| self.pods.get(key))
     }
 
+    /// The pods of a namespace ("" = all namespaces) without a controller: the ones a
+    /// controller may adopt.
+    pub fn orphan_pods<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<Compact>> {
+        self.indexed(Kind::Pod, namespace, Some(NO_CONTROLLER))
+            .filter_map(|key| self.pods.get(key))
+    }
+
+    /// The keys of the objects of a kind in a namespace whose controller is `owner`.
     fn indexed<'a>(
         &'a self,
         kind: Kind,
         namespace: &'a str,
         owner: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a Arc<Value>> {
-        let objects = self.objects.get(&kind);
+    ) -> impl Iterator<Item = &'a Key> {
         let keys = owner.and_then(|uid| self.owned.get(&kind)?.get(uid));
         keys.into_iter()
             .flat_map(move |keys| in_namespace(keys, namespace))
-            .filter_map(move |(key, ())| objects?.get(key))
+            .map(|(key, ())| key)
     }
 }
 
@@ -302,10 +405,37 @@ mod tests {
     use serde_json::json;
 
     fn event(kind: EventType, obj: Value) -> Watched {
+        let obj = Arc::new(obj);
+        let stored = crate::store::stored::Stored::new(&obj, crate::store::stored::encode(&obj));
         Watched {
             kind: Kind::Pod,
-            item: WatchItem::Event(kind, Arc::new(obj)),
+            item: WatchItem::Event(kind, obj, stored),
         }
+    }
+
+    #[test]
+    fn caches_of_one_pod_version_share_one_compact_copy_with_the_store() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "d", "resourceVersion": "3"},
+            "spec": {"nodeName": "n1"}});
+        let w = event(EventType::Added, pod.clone());
+        let (mut a, mut b) = (Cache::default(), Cache::default());
+        a.apply(&w);
+        b.apply(&w);
+        let (in_a, in_b) = (a.pod("d", "p").unwrap(), b.pod("d", "p").unwrap());
+        assert!(Arc::ptr_eq(in_a, in_b));
+        assert_eq!(in_a.to_value(), pod);
+        // A controller's own write is held until its event brings the shared copy.
+        let mut newer = pod.clone();
+        newer["metadata"]["resourceVersion"] = json!("4");
+        a.apply_write(Kind::Pod, EventType::Modified, newer.clone());
+        assert_eq!(meta::resource_version(a.pod("d", "p").unwrap()), 4);
+        let w = event(EventType::Modified, newer);
+        a.apply(&w);
+        b.apply(&w);
+        assert!(Arc::ptr_eq(
+            a.pod("d", "p").unwrap(),
+            b.pod("d", "p").unwrap()
+        ));
     }
 
     #[test]
@@ -314,14 +444,14 @@ mod tests {
         let pod = json!({"metadata": {"name": "p", "namespace": "d",
             "ownerReferences": [{"uid": "u1", "controller": true, "kind": "ReplicaSet", "name": "rs"}]}});
         c.apply(&event(EventType::Added, pod.clone()));
-        assert!(c.get(Kind::Pod, "d", "p").is_some());
-        assert_eq!(c.owned_by(Kind::Pod, "d", "u1").count(), 1);
-        assert_eq!(c.owned_by(Kind::Pod, "d", "u2").count(), 0);
-        assert_eq!(c.list(Kind::Pod, "").count(), 1);
-        assert_eq!(c.list(Kind::Pod, "other").count(), 0);
+        assert!(c.pod("d", "p").is_some());
+        assert_eq!(c.owned_pods("d", "u1").count(), 1);
+        assert_eq!(c.owned_pods("d", "u2").count(), 0);
+        assert_eq!(c.pods("").count(), 1);
+        assert_eq!(c.pods("other").count(), 0);
         c.apply(&event(EventType::Deleted, pod));
-        assert!(c.get(Kind::Pod, "d", "p").is_none());
-        assert_eq!(c.owned_by(Kind::Pod, "d", "u1").count(), 0);
+        assert!(c.pod("d", "p").is_none());
+        assert_eq!(c.owned_pods("d", "u1").count(), 0);
     }
 
     #[test]
@@ -335,27 +465,27 @@ mod tests {
             }
             p
         };
-        let names = |it: &mut dyn Iterator<Item = &Arc<Value>>| -> Vec<String> {
+        let names = |it: &mut dyn Iterator<Item = &Arc<Compact>>| -> Vec<String> {
             it.map(|o| meta::name(o).to_string()).collect()
         };
         c.apply(&event(EventType::Added, pod("d", "a", None)));
         c.apply(&event(EventType::Added, pod("d", "b", Some("u1"))));
         c.apply(&event(EventType::Added, pod("e", "c", Some("u1"))));
-        assert_eq!(names(&mut c.orphans(Kind::Pod, "d")), ["a"]);
-        assert_eq!(names(&mut c.owned_by(Kind::Pod, "d", "u1")), ["b"]);
-        assert_eq!(names(&mut c.owned_by(Kind::Pod, "", "u1")), ["b", "c"]);
+        assert_eq!(names(&mut c.orphan_pods("d")), ["a"]);
+        assert_eq!(names(&mut c.owned_pods("d", "u1")), ["b"]);
+        assert_eq!(names(&mut c.owned_pods("", "u1")), ["b", "c"]);
         // Adopted: it moves from the orphans to its owner.
         c.apply(&event(EventType::Modified, pod("d", "a", Some("u1"))));
-        assert_eq!(c.orphans(Kind::Pod, "d").count(), 0);
-        assert_eq!(names(&mut c.owned_by(Kind::Pod, "d", "u1")), ["a", "b"]);
+        assert_eq!(c.orphan_pods("d").count(), 0);
+        assert_eq!(names(&mut c.owned_pods("d", "u1")), ["a", "b"]);
         // Released, then deleted.
         c.apply(&event(EventType::Modified, pod("d", "b", None)));
-        assert_eq!(names(&mut c.orphans(Kind::Pod, "d")), ["b"]);
+        assert_eq!(names(&mut c.orphan_pods("d")), ["b"]);
         c.apply(&event(EventType::Deleted, pod("d", "b", None)));
-        assert_eq!(c.orphans(Kind::Pod, "").count(), 0);
-        assert_eq!(c.owned_by(Kind::Pod, "d", "").count(), 0);
+        assert_eq!(c.orphan_pods("").count(), 0);
+        assert_eq!(c.owned_pods("d", "").count(), 0);
         c.clear(Kind::Pod);
-        assert_eq!(c.owned_by(Kind::Pod, "", "u1").count(), 0);
+        assert_eq!(c.owned_pods("", "u1").count(), 0);
     }
 
     #[test]
@@ -365,19 +495,13 @@ mod tests {
             |rv: &str| json!({"metadata": {"name": "p", "namespace": "d", "resourceVersion": rv}});
         c.apply(&event(EventType::Modified, v("7")));
         c.apply_write(Kind::Pod, EventType::Added, v("5"));
-        assert_eq!(
-            meta::resource_version(c.get(Kind::Pod, "d", "p").unwrap()),
-            7
-        );
+        assert_eq!(meta::resource_version(c.pod("d", "p").unwrap()), 7);
         c.apply_write(Kind::Pod, EventType::Modified, v("9"));
-        assert_eq!(
-            meta::resource_version(c.get(Kind::Pod, "d", "p").unwrap()),
-            9
-        );
+        assert_eq!(meta::resource_version(c.pod("d", "p").unwrap()), 9);
         c.apply_write(Kind::Pod, EventType::Deleted, v("8"));
-        assert!(c.get(Kind::Pod, "d", "p").is_some());
+        assert!(c.pod("d", "p").is_some());
         c.apply_write(Kind::Pod, EventType::Deleted, v("9"));
-        assert!(c.get(Kind::Pod, "d", "p").is_none());
+        assert!(c.pod("d", "p").is_none());
     }
 
     /// Collects what an informer delivers.
@@ -401,7 +525,7 @@ mod tests {
             if let (WatchItem::Bookmark(_), Some(listed)) = (&w.item, self.listed.take()) {
                 let _ = listed.send(());
             }
-            if let WatchItem::Event(EventType::Added, obj) = &w.item {
+            if let WatchItem::Event(EventType::Added, obj, _) = &w.item {
                 *self.added.entry(meta::name(obj).to_string()).or_default() += 1;
             }
             if self.added.len() == self.want {

@@ -97,7 +97,7 @@ impl Actor for NamespaceController {
 
 impl StreamHandler<WatchItem> for NamespaceController {
     fn handle(&mut self, item: WatchItem, ctx: &mut Context<Self>) {
-        let WatchItem::Event(kind, ns) = item else {
+        let WatchItem::Event(kind, ns, _) = item else {
             return;
         };
         if kind == EventType::Deleted || reconcile(&ns, 1) == Action::Nothing {

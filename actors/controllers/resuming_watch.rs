@@ -135,7 +135,7 @@ async fn subscribe(
 /// The revision a watch item carries (an event's object is stamped with the event's).
 fn revision_of(item: &WatchItem) -> u64 {
     match item {
-        WatchItem::Event(_, obj) => meta::resource_version(obj),
+        WatchItem::Event(_, obj, _) => meta::resource_version(obj),
         WatchItem::Bookmark(rev) => *rev,
     }
 }
@@ -175,7 +175,7 @@ pub(crate) mod tests {
             let (mut revisions, mut names, mut resumes) = (Vec::new(), Vec::new(), 0);
             while names.len() < count {
                 match watch.recv().await {
-                    Some(WatchItem::Event(EventType::Added, obj)) => {
+                    Some(WatchItem::Event(EventType::Added, obj, _)) => {
                         revisions.push(meta::resource_version(&obj));
                         names.push(meta::name(&obj).to_string());
                     }

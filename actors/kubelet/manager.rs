@@ -163,7 +163,7 @@ impl SimNodes {
     /// Hands a pod's watch item to the kubelet of its node (`spec.nodeName` never changes once
     /// set, so a pod's events all go to the same kubelet).
     fn route_pod(&self, msg: Watched) {
-        let WatchItem::Event(_, pod) = &msg.item else {
+        let WatchItem::Event(_, pod, _) = &msg.item else {
             return;
         };
         if let Some(kubelet) = self.kubelets.get(meta::str_at(pod, &["spec", "nodeName"])) {
@@ -193,7 +193,7 @@ impl Handler<Watched> for SimNodes {
         if msg.kind == Kind::Pod {
             return self.route_pod(msg);
         }
-        let WatchItem::Event(kind, node) = &msg.item else {
+        let WatchItem::Event(kind, node, _) = &msg.item else {
             return;
         };
         let name = meta::name(node).to_string();

@@ -389,7 +389,8 @@ impl Kubelet {
     /// Steps one pod and carries out what the step decides.
     fn sync_pod(&mut self, key: Key, ctx: &mut Context<Self>) {
         let now = (self.clock)();
-        let Some(pod) = self.cache.get(Kind::Pod, &key.0, &key.1).cloned() else {
+        // A decoded copy of the cached pod (held compact): the runtime and the status read it.
+        let Some(pod) = self.cache.pod(&key.0, &key.1).map(|p| p.to_value()) else {
             // Gone from the API: its containers go too.
             if let Some(entry) = self.pods.remove(&key) {
                 self.forget(&entry);
@@ -516,7 +517,7 @@ impl Kubelet {
     fn remove_orphans(&mut self) {
         let wanted: HashSet<String> = self
             .cache
-            .list(Kind::Pod, "")
+            .pods("")
             .map(|p| meta::uid(p).to_string())
             .collect();
         for uid in self.runtime.known_pods() {
@@ -534,10 +535,10 @@ impl Kubelet {
             if entry.state.stage != Stage::Running {
                 continue;
             }
-            let Some(pod) = self.cache.get(Kind::Pod, &key.0, &key.1) else {
+            let Some(pod) = self.cache.pod(&key.0, &key.1) else {
                 continue;
             };
-            let view = PodView::of(pod);
+            let view = PodView::of(&pod.to_value());
             if view.deleting.is_some() || view.main.iter().all(|c| c.probes.is_empty()) {
                 continue;
             }
@@ -792,7 +793,7 @@ impl Actor for Kubelet {
 impl Handler<ProbeDone> for Kubelet {
     type Result = ();
     fn handle(&mut self, msg: ProbeDone, ctx: &mut Context<Self>) {
-        let Some(pod) = self.cache.get(Kind::Pod, &msg.key.0, &msg.key.1).cloned() else {
+        let Some(pod) = self.cache.pod(&msg.key.0, &msg.key.1).map(|p| p.to_value()) else {
             return;
         };
         let view = PodView::of(&pod);
@@ -978,7 +979,7 @@ impl Handler<Sync> for Kubelet {
         // take addresses from the pool.
         keys.sort_by_key(|k| {
             self.cache
-                .get(Kind::Pod, &k.0, &k.1)
+                .pod(&k.0, &k.1)
                 .is_none_or(|p| meta::str_at(p, &["status", "podIP"]).is_empty())
         });
         for key in keys {
@@ -1003,8 +1004,8 @@ impl Handler<StatusWritten> for Kubelet {
                 // API's normalization): syncing again would only compute the same status.
                 let cached = self
                     .cache
-                    .get(Kind::Pod, &msg.key.0, &msg.key.1)
-                    .map_or(0, |p| meta::resource_version(p));
+                    .pod(&msg.key.0, &msg.key.1)
+                    .map_or(0, meta::resource_version);
                 if resync_after_write(msg.base, rv, cached) {
                     self.dirty.insert(msg.key);
                     self.queue_sync(ctx);

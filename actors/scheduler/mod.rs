@@ -258,7 +258,7 @@ impl Handler<Watched> for Scheduler {
     type Result = ();
 
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
-        let WatchItem::Event(ty, obj) = &msg.item else {
+        let WatchItem::Event(ty, obj, _) = &msg.item else {
             return;
         };
         let deleted = *ty == crate::store::EventType::Deleted;
@@ -597,17 +597,17 @@ mod actor_tests {
             .initial
             .into_iter()
             .filter_map(|i| match i {
-                WatchItem::Event(_, o) => Some(o),
+                WatchItem::Event(_, o, _) => Some(o),
                 _ => None,
             })
             .collect();
         let found = actix_rt::time::timeout(Duration::from_secs(10), async {
             loop {
-                if let Some(p) = items.iter().find(|p| meta::name(p) == name && want(p)) {
+                if let Some(p) = items.iter().find(|p| meta::name(*p) == name && want(p)) {
                     return (**p).clone();
                 }
                 match rx.recv().await {
-                    Some(WatchItem::Event(_, o)) => items = vec![o],
+                    Some(WatchItem::Event(_, o, _)) => items = vec![o],
                     Some(_) => items.clear(),
                     None => panic!("watch ended"),
                 }

@@ -1,6 +1,8 @@
-//! Reading and writing `metadata` on untyped objects (`serde_json::Value`), the form every
-//! object takes between the HTTP layer and the store.
+//! Reading and writing `metadata` on untyped objects: read from either form an object takes
+//! (a `serde_json::Value`, or a compact tree in a cache; see [`super::json`]), written on
+//! `Value`s, the form every object takes between the HTTP layer and the store.
 
+use super::json::{AsJson, Json};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -8,51 +10,48 @@ use std::collections::BTreeMap;
 pub type Object = Value;
 
 /// `metadata.name`, or "".
-pub fn name(obj: &Value) -> &str {
+pub fn name<'a>(obj: impl AsJson<'a>) -> &'a str {
     str_at(obj, &["metadata", "name"])
 }
 
 /// `metadata.namespace`, or "".
-pub fn namespace(obj: &Value) -> &str {
+pub fn namespace<'a>(obj: impl AsJson<'a>) -> &'a str {
     str_at(obj, &["metadata", "namespace"])
 }
 
 /// `metadata.uid`, or "".
-pub fn uid(obj: &Value) -> &str {
+pub fn uid<'a>(obj: impl AsJson<'a>) -> &'a str {
     str_at(obj, &["metadata", "uid"])
 }
 
 /// `metadata.resourceVersion` parsed as the store revision, 0 when absent or not a number.
-pub fn resource_version(obj: &Value) -> u64 {
+pub fn resource_version<'a>(obj: impl AsJson<'a>) -> u64 {
     str_at(obj, &["metadata", "resourceVersion"])
         .parse()
         .unwrap_or(0)
 }
 
 /// `metadata.labels` as a map (empty when absent).
-pub fn labels(obj: &Value) -> BTreeMap<String, String> {
-    string_map(obj.pointer("/metadata/labels"))
+pub fn labels<'a>(obj: impl AsJson<'a>) -> BTreeMap<String, String> {
+    string_map(obj.json().pointer("/metadata/labels"))
 }
 
 /// `metadata.annotations` as a map (empty when absent).
-pub fn annotations(obj: &Value) -> BTreeMap<String, String> {
-    string_map(obj.pointer("/metadata/annotations"))
+pub fn annotations<'a>(obj: impl AsJson<'a>) -> BTreeMap<String, String> {
+    string_map(obj.json().pointer("/metadata/annotations"))
 }
 
 /// A JSON object of strings as a map; anything else is empty.
-pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
-    v.and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+pub fn string_map<'a>(v: Option<impl Json<'a>>) -> BTreeMap<String, String> {
+    v.into_iter()
+        .flat_map(Json::entries)
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.to_string(), s.to_string())))
+        .collect()
 }
 
 /// The string at a path of keys, or "".
-pub fn str_at<'a>(obj: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = obj;
+pub fn str_at<'a>(obj: impl AsJson<'a>, path: &[&str]) -> &'a str {
+    let mut cur = obj.json();
     for key in path {
         match cur.get(key) {
             Some(v) => cur = v,
@@ -88,16 +87,16 @@ pub fn remove(obj: &mut Value, key: &str) -> Option<Value> {
 }
 
 /// The uid of the object's controller (the owner reference with `controller: true`).
-pub fn controller_uid(obj: &Value) -> Option<&str> {
+pub fn controller_uid<'a>(obj: impl AsJson<'a>) -> Option<&'a str> {
     controller_ref(obj)?.get("uid")?.as_str()
 }
 
 /// The owner reference with `controller: true`, if any.
-pub fn controller_ref(obj: &Value) -> Option<&Value> {
-    obj.pointer("/metadata/ownerReferences")?
-        .as_array()?
-        .iter()
-        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+pub fn controller_ref<'a, J: AsJson<'a>>(obj: J) -> Option<J::Reader> {
+    obj.json()
+        .pointer("/metadata/ownerReferences")?
+        .items()
+        .find(|r| r.get("controller").and_then(Json::as_bool) == Some(true))
 }
 
 /// An owner reference naming `owner` as the controller, as controllers set on what they create

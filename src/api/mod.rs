@@ -5,6 +5,7 @@
 //! - [`status`]: `ApiError` and its mapping to a `meta/v1` `Status` with kube-apiserver's codes.
 //! - [`meta`]: helpers to read and write `metadata` on untyped objects.
 //! - [`compact`]: a read-only JSON tree in two allocations, for objects held long.
+//! - [`json`]: reading JSON whichever form holds it (`Value` or compact).
 //! - [`selector`]: label and field selectors.
 //! - [`patch`]: strategic merge, JSON merge and JSON patches.
 //! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` bodies into their JSON form.
@@ -13,6 +14,7 @@
 
 pub mod compact;
 pub mod convert;
+pub mod json;
 pub mod meta;
 pub mod patch;
 pub mod protobuf;

@@ -194,7 +194,7 @@ async fn run<F: Fold>(
     shared.watch.store(watch.id(), Ordering::SeqCst);
     let _ = opened.send(());
     let mut take = |item: WatchItem| {
-        if let WatchItem::Event(kind, obj) = item {
+        if let WatchItem::Event(kind, obj, _) = item {
             fold.event(kind, &obj, Instant::now());
             shared.progress.store(fold.progress(), Ordering::SeqCst);
         }

@@ -19,8 +19,9 @@ pub type Filter = Box<dyn Fn(&Value) -> bool + Send>;
 /// What a watcher receives.
 #[derive(Clone, Debug)]
 pub enum WatchItem {
-    /// A change, typed as this watcher sees it through its filter.
-    Event(EventType, Arc<Value>),
+    /// A change, typed as this watcher sees it through its filter: the object, and the same
+    /// object as stored (for readers that keep it in another form, see [`Stored::compact`]).
+    Event(EventType, Arc<Value>, Stored),
     /// The store has reached this revision (sent to watchers that asked for bookmarks).
     Bookmark(u64),
 }
@@ -338,7 +339,8 @@ impl StoreState {
             else {
                 continue;
             };
-            match w.sender.try_send(WatchItem::Event(kind, s.object.clone())) {
+            let item = WatchItem::Event(kind, s.object.clone(), s.stored.clone());
+            match w.sender.try_send(item) {
                 Ok(()) => self.events_sent += 1,
                 // A watcher that cannot keep up is closed, as kube-apiserver closes slow
                 // watchers: its client watches again from its last resourceVersion.
@@ -364,10 +366,10 @@ impl StoreState {
             None => self
                 .list(&watcher.prefix, None, None, 0)
                 .items
-                .iter()
-                .map(Stored::value)
-                .filter(|o| watcher.filter.as_ref().is_none_or(|f| f(o)))
-                .map(|o| WatchItem::Event(EventType::Added, o))
+                .into_iter()
+                .map(|s| (s.value(), s))
+                .filter(|(o, _)| watcher.filter.as_ref().is_none_or(|f| f(o)))
+                .map(|(o, s)| WatchItem::Event(EventType::Added, o, s))
                 .collect(),
             Some(rev) => {
                 let rev = rev.min(self.committed);
@@ -382,7 +384,7 @@ impl StoreState {
                         let object = e.object.value();
                         let prev = e.prev.as_ref().map(Stored::value);
                         seen_as(watcher.filter.as_ref(), e.kind, &object, prev.as_deref())
-                            .map(|k| WatchItem::Event(k, object))
+                            .map(|k| WatchItem::Event(k, object, e.object.clone()))
                     })
                     .collect()
             }
@@ -637,7 +639,7 @@ mod tests {
         create(&mut s, "/q/c", json!({}));
         assert!(matches!(
             rx.try_recv(),
-            Ok(WatchItem::Event(EventType::Added, _))
+            Ok(WatchItem::Event(EventType::Added, _, _))
         ));
         assert!(rx.try_recv().is_err(), "other prefixes are not delivered");
     }
@@ -654,7 +656,7 @@ mod tests {
             .initial
             .iter()
             .map(|i| match i {
-                WatchItem::Event(EventType::Added, o) => o["app"].clone(),
+                WatchItem::Event(EventType::Added, o, _) => o["app"].clone(),
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -683,7 +685,7 @@ mod tests {
         s.apply_committed(&[st]);
         assert!(matches!(
             rx.try_recv(),
-            Ok(WatchItem::Event(EventType::Deleted, _))
+            Ok(WatchItem::Event(EventType::Deleted, _, _))
         ));
     }
 

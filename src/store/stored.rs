@@ -7,7 +7,12 @@
 //! handed to every later reader while one holds it: watchers resuming after the same missed
 //! events, or a read-modify-write and the commit that checks it, then share one tree instead of
 //! each decoding its own.
+//!
+//! The caches that hold objects long (the controllers' pods) hold them in [`Compact`] form, a
+//! fifth of a tree's size: the store shares that form the same way, so that the ReplicaSet
+//! controller, the kubelet and every other cache of a pod hold one copy between them.
 
+use crate::api::compact::{Compact, CompactError};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -19,7 +24,14 @@ pub struct Stored(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     json: Arc<[u8]>,
-    live: Mutex<Weak<Value>>,
+    live: Mutex<Live>,
+}
+
+/// The forms of the object someone holds.
+#[derive(Debug)]
+struct Live {
+    tree: Weak<Value>,
+    compact: Weak<Compact>,
 }
 
 impl Stored {
@@ -33,11 +45,20 @@ impl Stored {
         Stored::with(json, Weak::new())
     }
 
-    fn with(json: Arc<[u8]>, live: Weak<Value>) -> Stored {
+    fn with(json: Arc<[u8]>, tree: Weak<Value>) -> Stored {
         Stored(Arc::new(Inner {
             json,
-            live: Mutex::new(live),
+            live: Mutex::new(Live {
+                tree,
+                compact: Weak::new(),
+            }),
         }))
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        // A poisoned lock only means a reader panicked between upgrade and store: the Weaks
+        // inside are whole either way.
+        self.0.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The JSON bytes.
@@ -48,15 +69,29 @@ impl Stored {
     /// The decoded object: the tree someone still holds, or a fresh decode, which later
     /// readers share while it lives.
     pub fn value(&self) -> Arc<Value> {
-        // A poisoned lock only means a reader panicked between upgrade and store: the Weak
-        // inside is whole either way.
-        let mut live = self.0.live.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(value) = live.upgrade() {
+        let mut live = self.live();
+        if let Some(value) = live.tree.upgrade() {
             return value;
         }
         let value = Arc::new(decode(&self.0.json));
-        *live = Arc::downgrade(&value);
+        live.tree = Arc::downgrade(&value);
         value
+    }
+
+    /// The object in compact form: the one someone still holds, or one built now (from the
+    /// tree when one is alive, so that a fresh write is not decoded), which later readers share
+    /// while it lives.
+    pub fn compact(&self) -> Result<Arc<Compact>, CompactError> {
+        let mut live = self.live();
+        if let Some(compact) = live.compact.upgrade() {
+            return Ok(compact);
+        }
+        let compact = Arc::new(match live.tree.upgrade() {
+            Some(tree) => Compact::from_value(&tree)?,
+            None => Compact::from_value(&decode(&self.0.json))?,
+        });
+        live.compact = Arc::downgrade(&compact);
+        Ok(compact)
     }
 }
 
@@ -104,6 +139,23 @@ mod tests {
         drop(first);
         // Nobody holds it any more: the next reader decodes a new one.
         assert_eq!(Arc::strong_count(&stored.value()), 1);
+    }
+
+    #[test]
+    fn the_compact_form_is_shared_while_held_and_built_again_after() {
+        let value = Arc::new(json!({"metadata": {"name": "a"}, "n": [1, 2]}));
+        let stored = Stored::new(&value, encode(&value));
+        let compact = stored.compact().unwrap();
+        assert_eq!(compact.to_value(), *value);
+        assert!(Arc::ptr_eq(&stored.clone().compact().unwrap(), &compact));
+        drop((compact, value));
+        // Neither form is held: built again from the JSON.
+        let again = stored.compact().unwrap();
+        assert_eq!(Arc::strong_count(&again), 1);
+        assert_eq!(
+            again.to_value(),
+            json!({"metadata": {"name": "a"}, "n": [1, 2]})
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn sync(cj: &Value, jobs: &[&Value], now: Timestamp) -> Plan {
         .copied()
         .filter(|j| finished(j).is_none())
         .collect();
-    let running_uids: HashSet<&str> = running.iter().map(|j| meta::uid(j)).collect();
+    let running_uids: HashSet<&str> = running.iter().map(meta::uid).collect();
     let mut active: Vec<Value> = old["active"]
         .as_array()
         .map(|a| {
@@ -90,7 +90,7 @@ pub fn sync(cj: &Value, jobs: &[&Value], now: Timestamp) -> Plan {
     for r in old["active"].as_array().into_iter().flatten() {
         if let Some(j) = jobs
             .iter()
-            .find(|j| meta::uid(j) == meta::str_at(r, &["uid"]))
+            .find(|j| meta::uid(*j) == meta::str_at(r, &["uid"]))
         {
             if let Some(how) = finished(j) {
                 plan.events.push(event(
@@ -179,7 +179,7 @@ fn schedule_next(
     });
     let deadline = spec["startingDeadlineSeconds"].as_i64();
     let created = parse_time(meta::str_at(cj, &["metadata", "creationTimestamp"])).unwrap_or(now);
-    let mut earliest = parse_time(meta::str_at(st, &["lastScheduleTime"])).unwrap_or(created);
+    let mut earliest = parse_time(meta::str_at(&*st, &["lastScheduleTime"])).unwrap_or(created);
     if let Some(d) = deadline {
         earliest = earliest.max(now - SignedDuration::from_secs(d));
     }
@@ -293,16 +293,16 @@ pub fn history_to_delete(spec: &Value, jobs: &[&Value]) -> Vec<String> {
         }
         // Oldest by start time, as kube sorts them (creation time when never started).
         done.sort_by_key(|j| {
-            let start = meta::str_at(j, &["status", "startTime"]);
+            let start = meta::str_at(*j, &["status", "startTime"]);
             let t = if start.is_empty() {
-                meta::str_at(j, &["metadata", "creationTimestamp"])
+                meta::str_at(*j, &["metadata", "creationTimestamp"])
             } else {
                 start
             };
-            (t.to_string(), meta::name(j).to_string())
+            (t.to_string(), meta::name(*j).to_string())
         });
         let excess = done.len() - limit;
-        out.extend(done.iter().take(excess).map(|j| meta::name(j).to_string()));
+        out.extend(done.iter().take(excess).map(|j| meta::name(*j).to_string()));
     }
     out
 }

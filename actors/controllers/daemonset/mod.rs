@@ -16,6 +16,7 @@ pub mod sync;
 use super::informer::{self, Cache, WatchEnded, Watched};
 use crate::actors::api_server::registry::{DeleteOptions, Deleted, Registry, WriteOptions};
 use crate::actors::events::{EventRecorder, EventType};
+use crate::api::compact::Ref;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
@@ -113,10 +114,10 @@ impl DaemonSetController {
             return;
         }
         let nodes: Vec<&Value> = self.cache.list(Kind::Node, "").map(|n| &**n).collect();
-        let pods: Vec<&Value> = self
+        let pods: Vec<Ref> = self
             .cache
-            .owned_by(Kind::Pod, &key.0, meta::uid(&ds))
-            .map(|p| &**p)
+            .owned_pods(&key.0, meta::uid(&ds))
+            .map(|p| p.root())
             .collect();
         let plan = sync::reconcile(&ds, &nodes, &pods, jiff::Timestamp::now());
         let status_changed = ds.get("status").is_none_or(|current| {
@@ -292,7 +293,7 @@ impl Handler<Watched> for DaemonSetController {
             // A node change (new node, labels, taints) can concern every DaemonSet. Kubelet
             // heartbeats change only status, which placement does not read.
             _ => {
-                if !matches!(msg.item, WatchItem::Event(StoreEvent::Modified, _))
+                if !matches!(msg.item, WatchItem::Event(StoreEvent::Modified, _, _))
                     || self.node_placement_changed(&obj)
                 {
                     self.enqueue_all(ctx);

@@ -3,6 +3,7 @@
 //! `manage`, `rollingUpdate` (`pkg/controller/daemon/update.go`) and `updateDaemonSetStatus`.
 
 use super::placement::{fit, template_hash, REVISION_LABEL};
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
@@ -20,10 +21,10 @@ pub struct Plan {
 }
 
 /// Whether a pod's Ready condition is True.
-fn ready_since(pod: &Value) -> Option<Timestamp> {
-    pod.pointer("/status/conditions")?
-        .as_array()?
-        .iter()
+fn ready_since<'a>(pod: impl AsJson<'a>) -> Option<Timestamp> {
+    pod.json()
+        .pointer("/status/conditions")?
+        .items()
         .find(|c| meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True")
         .map(|c| {
             meta::str_at(c, &["lastTransitionTime"])
@@ -33,7 +34,7 @@ fn ready_since(pod: &Value) -> Option<Timestamp> {
 }
 
 /// Whether a pod has been Ready for `min_ready` seconds at `now`.
-fn available(pod: &Value, min_ready: i64, now: Timestamp) -> bool {
+fn available<'a>(pod: impl AsJson<'a>, min_ready: i64, now: Timestamp) -> bool {
     ready_since(pod)
         .is_some_and(|t| min_ready <= 0 || t + SignedDuration::from_secs(min_ready) <= now)
 }
@@ -63,7 +64,12 @@ fn limits(ds: &Value, desired: usize) -> (usize, usize) {
 }
 
 /// Decides for a DaemonSet given every node and the pods it controls, at `now`.
-pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) -> Plan {
+pub fn reconcile<'a, J: Json<'a>>(
+    ds: &Value,
+    nodes: &[&Value],
+    pods: &[J],
+    now: Timestamp,
+) -> Plan {
     let hash = template_hash(ds);
     let min_ready = ds
         .pointer("/spec/minReadySeconds")
@@ -71,9 +77,9 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
         .unwrap_or(0);
     let rolling = meta::str_at(ds, &["spec", "updateStrategy", "type"]) != "OnDelete";
     // Live pods by node, oldest first; pods on vanished nodes go.
-    let mut by_node: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    let mut by_node: BTreeMap<&str, Vec<J>> = BTreeMap::new();
     let mut plan = Plan::default();
-    for pod in pods {
+    for &pod in pods {
         if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
             continue;
         }
@@ -87,12 +93,12 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
     for list in by_node.values_mut() {
         list.sort_by_key(|p| {
             (
-                meta::str_at(p, &["metadata", "creationTimestamp"]).to_string(),
-                meta::name(p).to_string(),
+                meta::str_at(*p, &["metadata", "creationTimestamp"]),
+                meta::name(*p),
             )
         });
     }
-    let is_new = |p: &Value| meta::labels(p).get(REVISION_LABEL) == Some(&hash);
+    let is_new = |p: J| meta::str_at(p, &["metadata", "labels", REVISION_LABEL]) == hash;
 
     let mut desired = 0;
     let mut current = 0;
@@ -101,7 +107,7 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
     let mut avail = 0;
     let mut updated = 0;
     // Nodes that should run the pod, with their pods, for the rolling update.
-    let mut running: Vec<(&str, Vec<&Value>)> = Vec::new();
+    let mut running: Vec<(&str, Vec<J>)> = Vec::new();
     for node in nodes {
         let name = meta::name(node);
         let f = fit(ds, node);
@@ -115,7 +121,7 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
             } else {
                 misscheduled += 1;
             }
-            let newest_first = here.iter().find(|p| is_new(p)).or(here.first());
+            let newest_first = here.iter().find(|p| is_new(**p)).or(here.first());
             if let Some(p) = newest_first {
                 if ready_since(p).is_some() {
                     ready += 1;
@@ -124,7 +130,7 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
                     avail += 1;
                 }
             }
-            if here.iter().any(|p| is_new(p)) {
+            if here.iter().any(|p| is_new(*p)) {
                 updated += 1;
             }
             running.push((name, here));
@@ -145,21 +151,21 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
     // except that a surge keeps an old available pod beside its new one until the new one is
     // available.
     let (max_surge, max_unavailable) = limits(ds, desired);
-    let mut with_old: Vec<(&str, &Value, Option<&Value>)> = Vec::new();
+    let mut with_old: Vec<(&str, J, Option<J>)> = Vec::new();
     for (node, here) in &running {
-        let new: Vec<&&Value> = here.iter().filter(|p| is_new(p)).collect();
-        let old: Vec<&&Value> = here.iter().filter(|p| !is_new(p)).collect();
-        let keep_new = new.first().map(|p| **p);
+        let (new, old): (Vec<J>, Vec<J>) = here.iter().partition(|p| is_new(**p));
+        let keep_new = new.first().copied();
         for extra in new.iter().skip(1) {
             plan.delete.push(meta::name(extra).to_string());
         }
         let keep_old = if keep_new.is_none() || max_surge > 0 {
-            old.first().map(|p| **p)
+            old.first().copied()
         } else {
             None
         };
+        // Pod names are unique on a node: the one kept is the one named so.
         for o in &old {
-            if keep_old.is_none_or(|k| !std::ptr::eq(k, **o)) {
+            if keep_old.is_none_or(|k| meta::name(k) != meta::name(o)) {
                 plan.delete.push(meta::name(o).to_string());
             }
         }
@@ -192,13 +198,14 @@ pub fn reconcile(ds: &Value, nodes: &[&Value], pods: &[&Value], now: Timestamp) 
 }
 
 /// The node a daemon pod is on, or is pinned to by its affinity (before the scheduler binds it).
-pub fn pod_node(pod: &Value) -> &str {
+pub fn pod_node<'a>(pod: impl AsJson<'a>) -> &'a str {
+    let pod = pod.json();
     match meta::str_at(pod, &["spec", "nodeName"]) {
         "" => pod
             .pointer(
                 "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchFields/0/values/0",
             )
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .unwrap_or(""),
         node => node,
     }
@@ -209,14 +216,14 @@ pub fn pod_node(pod: &Value) -> &str {
 /// `maxUnavailable` nodes lack an available pod, unavailable old pods at once; with a surge, a
 /// new pod is created beside an old available one on up to `maxSurge` nodes, and the old one
 /// goes once its new one is available.
-fn rolling_update(
-    with_old: &[(&str, &Value, Option<&Value>)],
+fn rolling_update<'a, J: Json<'a>>(
+    with_old: &[(&str, J, Option<J>)],
     (max_surge, max_unavailable): (usize, usize),
     _desired: usize,
     min_ready: i64,
     now: Timestamp,
     plan: &mut Plan,
-    running: &[(&str, Vec<&Value>)],
+    running: &[(&str, Vec<J>)],
 ) {
     // Nodes without any available pod, counting those still waiting for a first pod.
     let mut unavailable = plan.create_on.len()

@@ -22,7 +22,7 @@ const NOT_COPIED: &[&str] = &[
 
 /// Copies the Deployment's annotations onto a ReplicaSet; returns whether any changed.
 pub fn copy_annotations(d: &Value, rs: &mut Value) -> bool {
-    let theirs = meta::annotations(rs);
+    let theirs = meta::annotations(&*rs);
     let mut changed = false;
     for (k, v) in meta::annotations(d) {
         if NOT_COPIED.contains(&k.as_str()) || theirs.get(&k) == Some(&v) {

@@ -18,6 +18,7 @@ pub mod sync;
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::controllers::informer::{self, Cache, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType as Ev};
+use crate::api::compact::Ref;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
@@ -130,11 +131,15 @@ impl DeploymentController {
             });
             return;
         }
-        let pods: Vec<&Value> = rss
-            .iter()
-            .flat_map(|rs| self.cache.owned_by(Kind::Pod, ns, meta::uid(rs)))
-            .map(|p| &**p)
-            .collect();
+        // Only Recreate reads them: a rolling update's sync no longer walks every pod.
+        let pods: Vec<Ref> = if sync::is_recreate(&d) {
+            rss.iter()
+                .flat_map(|rs| self.cache.owned_pods(ns, meta::uid(rs)))
+                .map(|p| p.root())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let plan = sync::reconcile(&d, rss.clone(), &pods, Timestamp::now());
         if let Some(after) = plan.requeue_after {
             let k = key.clone();
@@ -173,13 +178,16 @@ impl Actor for DeploymentController {
 impl Handler<Watched> for DeploymentController {
     type Result = ();
     fn handle(&mut self, w: Watched, ctx: &mut Context<Self>) {
-        let WatchItem::Event(kind, obj) = &w.item else {
+        let WatchItem::Event(kind, obj, _) = &w.item else {
             return;
         };
-        let old = self
-            .cache
-            .get(w.kind, meta::namespace(obj), meta::name(obj))
-            .cloned();
+        let old = (w.kind == Kind::ReplicaSet)
+            .then(|| {
+                self.cache
+                    .get(w.kind, meta::namespace(obj), meta::name(obj))
+                    .cloned()
+            })
+            .flatten();
         self.cache.apply(&w);
         let mut keys = Vec::new();
         match w.kind {

@@ -4,11 +4,11 @@
 use super::history;
 use super::progress;
 use super::sync::Work;
+use crate::api::compact::Ref;
 use crate::api::meta;
-use serde_json::Value;
 
 /// One sync of a Recreate rollout.
-pub fn rollout(w: &mut Work, pods: &[&Value]) {
+pub fn rollout(w: &mut Work, pods: &[Ref]) {
     w.sync_revision(false);
     let mut scaled = false;
     for i in w.active(&w.old()) {
@@ -33,7 +33,7 @@ pub fn rollout(w: &mut Work, pods: &[&Value]) {
 
 /// Whether any pod of an old ReplicaSet may still run (kube `oldPodsRunning`): the old
 /// ReplicaSets report pods, or a pod of theirs has not finished.
-fn old_pods_running(w: &Work, pods: &[&Value]) -> bool {
+fn old_pods_running(w: &Work, pods: &[Ref]) -> bool {
     let old = w.old();
     if w.status_sum(&old, "replicas") > 0 {
         return true;
@@ -51,8 +51,9 @@ fn old_pods_running(w: &Work, pods: &[&Value]) -> bool {
 /// Whether the new ReplicaSet has pods while an old one still has some (what Recreate rules
 /// out); for tests.
 #[cfg(test)]
-fn overlap(rss: &[Value], new_image: &str) -> bool {
+fn overlap(rss: &[serde_json::Value], new_image: &str) -> bool {
     use super::sync::{replicas, status_count};
+    use serde_json::Value;
     let is_new = |r: &Value| r["spec"]["template"]["spec"]["containers"][0]["image"] == new_image;
     rss.iter().any(|r| is_new(r) && replicas(r) > 0)
         && rss
@@ -90,7 +91,8 @@ mod tests {
         rss[0]["status"] = json!({"replicas": 0});
         let pod = json!({"metadata": {"ownerReferences": [{"uid": meta::uid(&rss[0]),
             "controller": true}]}, "status": {"phase": "Running"}});
-        let plan = reconcile(&d, rss.clone(), &[&pod], now);
+        let pod = crate::api::compact::Compact::from_value(&pod).unwrap();
+        let plan = reconcile(&d, rss.clone(), &[pod.root()], now);
         assert!(plan.create.is_none());
         // All gone: the new ReplicaSet at full size.
         let plan = reconcile(&d, rss.clone(), &[], now);

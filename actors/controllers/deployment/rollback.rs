@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Gives the new ReplicaSet `revision` when its own is older; a ReplicaSet that had a revision
 /// already (a rollback to it) keeps the old one in its history. Returns whether it changed.
 pub fn set_new_revision(rs: &mut Value, revision: i64) -> bool {
-    let annotations = meta::annotations(rs);
+    let annotations = meta::annotations(&*rs);
     let old = annotations.get(REVISION).cloned();
     let old_number = old
         .as_deref()

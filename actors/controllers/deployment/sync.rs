@@ -3,6 +3,7 @@
 //! sort the rest as old, scale them, and hand the rollout to the strategy.
 
 use super::{history, progress, recreate, rollback, rolling};
+use crate::api::compact::Ref;
 use crate::api::meta;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -216,7 +217,7 @@ impl<'a> Work<'a> {
         let max = want + rolling::max_surge(self.d);
         let rs = &mut self.rss[i];
         let old = replicas(rs);
-        let ann = meta::annotations(rs);
+        let ann = meta::annotations(&*rs);
         let ann_stale = ann.get(DESIRED_REPLICAS) != Some(&want.to_string())
             || ann.get(MAX_REPLICAS) != Some(&max.to_string());
         if old == size && !ann_stale {
@@ -230,7 +231,7 @@ impl<'a> Work<'a> {
             let dir = if old < size { "up" } else { "down" };
             self.events.push(format!(
                 "Scaled {dir} replica set {} from {old} to {size}",
-                meta::name(rs)
+                meta::name(&*rs)
             ));
         }
         old != size
@@ -530,8 +531,8 @@ fn proportion(w: &Work, i: usize, to_add: i64, added: i64) -> i64 {
 }
 
 /// Decides one sync of a Deployment from it and the ReplicaSets it controls; `pods` are the
-/// pods of those ReplicaSets (Recreate waits for the old ones to be gone).
-pub fn reconcile(d: &Value, rss: Vec<Value>, pods: &[&Value], now: Timestamp) -> Plan {
+/// pods of those ReplicaSets, read by Recreate only (it waits for the old ones to be gone).
+pub fn reconcile(d: &Value, rss: Vec<Value>, pods: &[Ref], now: Timestamp) -> Plan {
     let mut w = Work::new(d, rss, now);
     if deleting(d) {
         progress::sync_status(&mut w);

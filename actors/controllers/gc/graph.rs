@@ -169,7 +169,7 @@ impl Graph {
     /// Replaces every object of `kind` with the current list (a fresh watch's start, like a
     /// reflector's `Replace`): objects no longer listed were deleted while nobody watched.
     pub fn replace_kind(&mut self, kind: Kind, objects: &[Arc<Value>]) -> Vec<String> {
-        let listed: HashSet<&str> = objects.iter().map(|o| meta::uid(o)).collect();
+        let listed: HashSet<&str> = objects.iter().map(meta::uid).collect();
         let gone: Vec<String> = self
             .nodes
             .iter()

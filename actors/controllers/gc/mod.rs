@@ -195,7 +195,7 @@ impl Actor for GarbageCollector {
 impl Handler<Watched> for GarbageCollector {
     type Result = ();
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
-        let WatchItem::Event(ty, obj) = &msg.item else {
+        let WatchItem::Event(ty, obj, _) = &msg.item else {
             return;
         };
         let dirty = match ty {
@@ -260,7 +260,7 @@ fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
             .initial
             .into_iter()
             .filter_map(|item| match item {
-                WatchItem::Event(_, obj) => Some(obj),
+                WatchItem::Event(_, obj, _) => Some(obj),
                 WatchItem::Bookmark(..) => None,
             })
             .collect();

@@ -15,6 +15,7 @@ use super::workqueue::{self, Reconciler, WorkQueue};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::controllers::expectations::Expectations;
 use crate::actors::events::{EventRecorder, EventType};
+use crate::api::compact::Ref;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
@@ -83,12 +84,11 @@ impl JobController {
             self.expectations.forget(&key);
             return;
         };
-        let pods: Vec<Arc<Value>> = self
+        let refs: Vec<Ref> = self
             .cache
-            .owned_by(Kind::Pod, ns, meta::uid(&job))
-            .cloned()
+            .owned_pods(ns, meta::uid(&job))
+            .map(|p| p.root())
             .collect();
-        let refs: Vec<&Value> = pods.iter().map(|p| p.as_ref()).collect();
         let plan = sync::sync(&job, &refs, jiff::Timestamp::now());
         if let Some(after) = plan.requeue_after {
             workqueue::enqueue_after(self, key.clone(), after, ctx);
@@ -174,7 +174,7 @@ impl Handler<Watched> for JobController {
                 let Some(key) = Self::job_of(&obj) else {
                     return;
                 };
-                if let WatchItem::Event(ty, _) = &msg.item {
+                if let WatchItem::Event(ty, _, _) = &msg.item {
                     let gone = *ty == WatchEventType::Deleted
                         || !meta::str_at(&obj, &["metadata", "deletionTimestamp"]).is_empty();
                     if *ty == WatchEventType::Added {

@@ -2,6 +2,7 @@
 //! `completedIndexes` interval notation, as kube's job controller (`job_controller.go`,
 //! `indexed_job_utils.go`) writes them.
 
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -33,7 +34,8 @@ pub enum PodState {
 }
 
 /// The state of one of the Job's pods.
-pub fn pod_state(pod: &Value) -> PodState {
+pub fn pod_state<'a>(pod: impl AsJson<'a>) -> PodState {
+    let pod = pod.json();
     match meta::str_at(pod, &["status", "phase"]) {
         "Succeeded" => PodState::Succeeded,
         "Failed" => PodState::Failed,
@@ -45,31 +47,29 @@ pub fn pod_state(pod: &Value) -> PodState {
 }
 
 /// Whether the pod's `Ready` condition is True.
-pub fn is_ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|c| {
-            c.iter()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True")
-        })
+pub fn is_ready<'a>(pod: impl AsJson<'a>) -> bool {
+    pod.json()
+        .pointer("/status/conditions")
+        .into_iter()
+        .flat_map(Json::items)
+        .any(|c| meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True")
 }
 
 /// Container restarts (init containers too), which count against `backoffLimit` when the
 /// restart policy is OnFailure (kube's `pastBackoffLimitOnFailure`).
-pub fn restarts(pod: &Value) -> i64 {
+pub fn restarts<'a>(pod: impl AsJson<'a>) -> i64 {
+    let pod = pod.json();
     ["initContainerStatuses", "containerStatuses"]
         .iter()
-        .filter_map(|k| {
-            pod.pointer(&format!("/status/{k}"))
-                .and_then(Value::as_array)
-        })
-        .flatten()
-        .filter_map(|s| s.get("restartCount").and_then(Value::as_i64))
+        .filter_map(|k| pod.pointer(&format!("/status/{k}")))
+        .flat_map(Json::items)
+        .filter_map(|s| s.get("restartCount").and_then(Json::as_i64))
         .sum()
 }
 
 /// An Indexed Job pod's completion index (annotation first, then label, as kube reads it).
-pub fn completion_index(pod: &Value) -> Option<u32> {
+pub fn completion_index<'a>(pod: impl AsJson<'a>) -> Option<u32> {
+    let pod = pod.json();
     let from = |field: &str| {
         meta::str_at(pod, &["metadata", field, COMPLETION_INDEX])
             .parse::<u32>()

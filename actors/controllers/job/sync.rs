@@ -9,6 +9,7 @@
 
 use super::status::{self, condition, PodState, COMPLETION_INDEX};
 use crate::actors::events::EventType;
+use crate::api::json::Json;
 use crate::api::meta;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -50,7 +51,7 @@ struct Ending {
 }
 
 /// The reconcile of one Job, given the pods it controls and the time.
-pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
+pub fn sync<'a, J: Json<'a>>(job: &Value, pods: &[J], now: Timestamp) -> Plan {
     let mut plan = Plan::default();
     let old_status = job.get("status").cloned().unwrap_or_else(|| json!({}));
     if !meta::str_at(job, &["metadata", "deletionTimestamp"]).is_empty() {
@@ -69,11 +70,11 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
     let spec = Spec::of(job);
     let mut st = old_status.clone();
 
-    let mut active: Vec<&Value> = Vec::new();
+    let mut active: Vec<J> = Vec::new();
     let mut terminating = 0;
     let (mut succeeded_pods, mut failed_pods) = (0i64, 0i64);
     let mut completed = status::parse_indexes(meta::str_at(&old_status, &["completedIndexes"]));
-    for pod in pods {
+    for &pod in pods {
         match status::pod_state(pod) {
             PodState::Active => active.push(pod),
             PodState::Terminating => terminating += 1,
@@ -132,7 +133,7 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
     // Already ending (FailureTarget / SuccessCriteriaMet written by an earlier sync), or
     // ending now?
     let ending = existing_ending(&old_status).or_else(|| {
-        let restarts: i64 = active.iter().map(|p| status::restarts(p)).sum();
+        let restarts: i64 = active.iter().map(status::restarts).sum();
         let past_restarts = spec.on_failure
             && if spec.backoff_limit == 0 {
                 restarts > 0
@@ -238,12 +239,16 @@ pub fn sync(job: &Value, pods: &[&Value], now: Timestamp) -> Plan {
     }
 
     let deleted: BTreeSet<&str> = plan.delete.iter().map(String::as_str).collect();
-    let still_active: Vec<&&Value> = active
+    let still_active: Vec<J> = active
         .iter()
-        .filter(|p| !deleted.contains(meta::name(p)))
+        .copied()
+        .filter(|p| !deleted.contains(meta::name(*p)))
         .collect();
     st["active"] = json!(still_active.len() as i64 + created);
-    st["ready"] = json!(still_active.iter().filter(|p| status::is_ready(p)).count());
+    st["ready"] = json!(still_active
+        .iter()
+        .filter(|p| status::is_ready(**p))
+        .count());
     st["terminating"] = json!(terminating + deleted.len());
     st["succeeded"] = json!(succeeded);
     st["failed"] = json!(failed);
@@ -285,16 +290,16 @@ const BACKOFF_MAX: Duration = Duration::from_secs(600);
 /// How long pod creation must still wait after failures: 10 s doubled for each failure since
 /// the last success, at most 10 min, counted from the last failure (kube's `backoffRecord`).
 /// Failures whose time is unknown count but start no clock.
-fn backoff_remaining(pods: &[&Value], now: Timestamp) -> Option<Duration> {
+fn backoff_remaining<'a, J: Json<'a>>(pods: &[J], now: Timestamp) -> Option<Duration> {
     let last_success = pods
         .iter()
-        .filter(|p| status::pod_state(p) == PodState::Succeeded)
-        .filter_map(|p| finish_time(p))
+        .filter(|p| status::pod_state(**p) == PodState::Succeeded)
+        .filter_map(|p| finish_time(*p))
         .max();
     let failures: Vec<Option<Timestamp>> = pods
         .iter()
-        .filter(|p| status::pod_state(p) == PodState::Failed)
-        .map(|p| finish_time(p))
+        .filter(|p| status::pod_state(**p) == PodState::Failed)
+        .map(|p| finish_time(*p))
         .filter(|t| match (t, last_success) {
             (Some(t), Some(s)) => *t > s,
             _ => true,
@@ -312,24 +317,20 @@ fn backoff_remaining(pods: &[&Value], now: Timestamp) -> Option<Duration> {
 
 /// When a finished pod finished: its containers' latest `finishedAt`, else its latest
 /// condition transition.
-fn finish_time(pod: &Value) -> Option<Timestamp> {
+fn finish_time<'a>(pod: impl Json<'a>) -> Option<Timestamp> {
     let terminated = ["initContainerStatuses", "containerStatuses"]
         .iter()
-        .filter_map(|k| {
-            pod.pointer(&format!("/status/{k}"))
-                .and_then(Value::as_array)
-        })
-        .flatten()
+        .filter_map(|k| pod.pointer(&format!("/status/{k}")))
+        .flat_map(Json::items)
         .filter_map(|s| {
             s.pointer("/state/terminated/finishedAt")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
         });
     let conditions = pod
         .pointer("/status/conditions")
-        .and_then(Value::as_array)
         .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("lastTransitionTime").and_then(Value::as_str));
+        .flat_map(Json::items)
+        .filter_map(|c| c.get("lastTransitionTime").and_then(Json::as_str));
     terminated
         .filter_map(|s| s.parse().ok())
         .max()
@@ -351,10 +352,10 @@ fn existing_ending(status: &Value) -> Option<Ending> {
 }
 
 /// The pods to create and delete so the right number run (`manageJob`).
-fn manage(
+fn manage<'a, J: Json<'a>>(
     job: &Value,
     spec: &Spec,
-    active: &[&Value],
+    active: &[J],
     succeeded: i64,
     completed: &BTreeSet<u32>,
 ) -> (Vec<Value>, Vec<String>) {
@@ -368,7 +369,7 @@ fn manage(
         let diff = active.len() as i64 - want;
         if diff > 0 {
             let mut victims = active.to_vec();
-            victims.sort_by_key(|p| deletion_rank(p));
+            victims.sort_by_key(|p| deletion_rank(*p));
             let delete = victims
                 .iter()
                 .take(diff as usize)
@@ -381,9 +382,9 @@ fn manage(
     }
     // Indexed: one running pod per index not yet completed, lowest indexes first.
     let completions = spec.completions.unwrap_or(0);
-    let mut by_index: BTreeMap<u32, Vec<&Value>> = BTreeMap::new();
+    let mut by_index: BTreeMap<u32, Vec<J>> = BTreeMap::new();
     let mut delete = Vec::new();
-    for pod in active {
+    for &pod in active {
         match status::completion_index(pod) {
             Some(i) if i64::from(i) < completions && !completed.contains(&i) => {
                 by_index.entry(i).or_default().push(pod)
@@ -393,7 +394,7 @@ fn manage(
     }
     for pods in by_index.values_mut() {
         // A duplicate for an index: keep the one most likely to finish.
-        pods.sort_by_key(|p| std::cmp::Reverse(deletion_rank(p)));
+        pods.sort_by_key(|p| std::cmp::Reverse(deletion_rank(*p)));
         delete.extend(pods.drain(1..).map(|p| meta::name(p).to_string()));
     }
     let running = by_index.len() as i64;
@@ -421,7 +422,7 @@ fn manage(
 
 /// Deletion order of active pods (lowest first), as kube's `ActivePods` sort: unscheduled before
 /// scheduled, pending before running, not ready before ready, newer before older.
-fn deletion_rank(pod: &Value) -> (bool, bool, bool, std::cmp::Reverse<String>) {
+fn deletion_rank<'a>(pod: impl Json<'a>) -> (bool, bool, bool, std::cmp::Reverse<String>) {
     (
         !meta::str_at(pod, &["spec", "nodeName"]).is_empty(),
         meta::str_at(pod, &["status", "phase"]) == "Running",

@@ -5,6 +5,7 @@
 //! tolerate forever.
 
 use super::health::{taints, timestamp, NOT_READY, UNREACHABLE};
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::api::validation::defaults::DEFAULT_TOLERATION_SECONDS;
 use jiff::{SignedDuration, Timestamp};
@@ -24,19 +25,21 @@ pub enum Eviction {
 
 /// Whether a toleration tolerates a taint (kube's `Toleration.ToleratesTaint`): same effect or
 /// any effect, same key or an empty key with `Exists`, and `Exists` or an equal value.
-pub fn tolerates(toleration: &Value, taint: &Value) -> bool {
-    let s = |v: &Value, k: &str| meta::str_at(v, &[k]).to_string();
-    let effect = s(toleration, "effect");
-    if !effect.is_empty() && effect != s(taint, "effect") {
+pub fn tolerates<'a>(toleration: impl AsJson<'a>, taint: &Value) -> bool {
+    let toleration = toleration.json();
+    let of = |k: &str| meta::str_at(toleration, &[k]);
+    let taint_s = |k: &str| meta::str_at(taint, &[k]);
+    let effect = of("effect");
+    if !effect.is_empty() && effect != taint_s("effect") {
         return false;
     }
-    let key = s(toleration, "key");
-    if !key.is_empty() && key != s(taint, "key") {
+    let key = of("key");
+    if !key.is_empty() && key != taint_s("key") {
         return false;
     }
-    match s(toleration, "operator").as_str() {
+    match of("operator") {
         "Exists" => true,
-        "" | "Equal" => s(toleration, "value") == s(taint, "value"),
+        "" | "Equal" => of("value") == taint_s("value"),
         _ => false,
     }
 }
@@ -47,20 +50,21 @@ pub fn tolerates(toleration: &Value, taint: &Value) -> bool {
 /// that lists tolerations of its own was not given the default not-ready/unreachable ones at
 /// admission, so it is treated as tolerating those two taints for `default_timeout`; and the
 /// admission default itself (300 s) is read as `default_timeout`.
-fn windows(pod: &Value, taint: &Value, default_timeout: Duration) -> Vec<Option<i64>> {
-    let tolerations: &[Value] = pod
+fn windows<'a>(pod: impl Json<'a>, taint: &Value, default_timeout: Duration) -> Vec<Option<i64>> {
+    let tolerations: Vec<_> = pod
         .pointer("/spec/tolerations")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+        .into_iter()
+        .flat_map(Json::items)
+        .collect();
     let key = meta::str_at(taint, &["key"]);
     let node_trouble = key == NOT_READY || key == UNREACHABLE;
     let default_seconds = default_timeout.as_secs() as i64;
     let mut out: Vec<Option<i64>> = tolerations
         .iter()
-        .filter(|t| tolerates(t, taint))
+        .copied()
+        .filter(|t| tolerates(*t, taint))
         .map(
-            |t| match t.get("tolerationSeconds").and_then(Value::as_i64) {
+            |t| match t.get("tolerationSeconds").and_then(Json::as_i64) {
                 // The admission default stands for the configured timeout, as kube-apiserver's
                 // `--default-unreachable-toleration-seconds` sets it: so shortening the flag
                 // shortens every defaulted pod's window (a pod asking for exactly 300 s alike).
@@ -76,7 +80,13 @@ fn windows(pod: &Value, taint: &Value, default_timeout: Duration) -> Vec<Option<
 }
 
 /// When the pod must leave a node with these taints, at `now`.
-pub fn eviction(pod: &Value, node: &Value, now: Timestamp, default_timeout: Duration) -> Eviction {
+pub fn eviction<'a>(
+    pod: impl AsJson<'a>,
+    node: &Value,
+    now: Timestamp,
+    default_timeout: Duration,
+) -> Eviction {
+    let pod = pod.json();
     if !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty() {
         return Eviction::Never;
     }

@@ -4,6 +4,7 @@
 //! `doNoExecuteTaintingPass` / `doNoScheduleTaintingPass` in
 //! `pkg/controller/nodelifecycle/node_lifecycle_controller.go`).
 
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
@@ -85,8 +86,8 @@ pub fn unknown_status_patch(
         .unwrap_or_default();
     let mut changed = false;
     for c in conditions.iter_mut() {
-        let ty = meta::str_at(c, &["type"]);
-        if KUBELET_CONDITIONS.contains(&ty) && meta::str_at(c, &["status"]) != "Unknown" {
+        let ty = meta::str_at(&*c, &["type"]);
+        if KUBELET_CONDITIONS.contains(&ty) && meta::str_at(&*c, &["status"]) != "Unknown" {
             c["status"] = json!("Unknown");
             c["reason"] = json!("NodeStatusUnknown");
             c["message"] = json!("Kubelet stopped posting node status.");
@@ -177,15 +178,24 @@ pub fn taint_patch(node: &Value, now: Timestamp) -> Option<Value> {
 /// The merge patch of a pod's status marking it not Ready because its node is Unknown (kube's
 /// `MarkPodsNotReady`, so Services stop sending it traffic), or None when there is nothing to
 /// mark: the node is not Unknown, or the pod is not Ready or is already going.
-pub fn pod_not_ready_patch(pod: &Value, node: &Value, now: Timestamp) -> Option<Value> {
+pub fn pod_not_ready_patch<'a>(
+    pod: impl AsJson<'a>,
+    node: &Value,
+    now: Timestamp,
+) -> Option<Value> {
+    let pod = pod.json();
     if condition_status(node, "Ready") != Some("Unknown")
         || !meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty()
     {
         return None;
     }
-    let mut conditions = pod.pointer("/status/conditions")?.as_array()?.clone();
+    let mut conditions: Vec<Value> = pod
+        .pointer("/status/conditions")?
+        .items()
+        .map(Json::to_value)
+        .collect();
     let ready = conditions.iter_mut().find(|c| {
-        meta::str_at(c, &["type"]) == "Ready" && meta::str_at(c, &["status"]) == "True"
+        meta::str_at(&**c, &["type"]) == "Ready" && meta::str_at(&**c, &["status"]) == "True"
     })?;
     ready["status"] = json!("False");
     ready["lastTransitionTime"] = json!(format_time(now));

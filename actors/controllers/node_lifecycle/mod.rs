@@ -18,6 +18,7 @@ use super::informer::{self, Cache, WatchEnded, Watched};
 use super::ControllerConfig;
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::events::{EventRecorder, EventType};
+use crate::api::compact::{Compact, Ref};
 use crate::api::meta;
 use crate::api::patch::PatchType;
 use crate::api::resources::{storage_def, Kind, Subresource};
@@ -99,7 +100,7 @@ impl NodeLifecycleController {
         }
         self.evicted.retain(|(ns, name)| {
             self.cache
-                .get(Kind::Pod, ns, name)
+                .pod(ns, name)
                 .is_some_and(|p| meta::str_at(p, &["metadata", "deletionTimestamp"]).is_empty())
         });
         let tainted: HashMap<&str, &Arc<Value>> = nodes
@@ -110,16 +111,16 @@ impl NodeLifecycleController {
         if tainted.is_empty() {
             return;
         }
-        let on_tainted: Vec<(Arc<Value>, Arc<Value>)> = self
+        let on_tainted: Vec<(Arc<Compact>, Arc<Value>)> = self
             .cache
-            .list(Kind::Pod, "")
+            .pods("")
             .filter_map(|p| {
                 let node = tainted.get(meta::str_at(p, &["spec", "nodeName"]))?;
                 Some((p.clone(), (*node).clone()))
             })
             .collect();
         for (pod, node) in on_tainted {
-            self.sync_pod(&pod, &node, now, ctx);
+            self.sync_pod(pod.root(), &node, now, ctx);
         }
     }
 
@@ -129,19 +130,19 @@ impl NodeLifecycleController {
             return;
         }
         let name = meta::name(node);
-        let pods: Vec<Arc<Value>> = self
+        let pods: Vec<Arc<Compact>> = self
             .cache
-            .list(Kind::Pod, "")
-            .filter(|p| meta::str_at(p, &["spec", "nodeName"]) == name)
+            .pods("")
+            .filter(|p| meta::str_at(*p, &["spec", "nodeName"]) == name)
             .cloned()
             .collect();
         for pod in pods {
-            self.sync_pod(&pod, node, now, ctx);
+            self.sync_pod(pod.root(), node, now, ctx);
         }
     }
 
     /// Evicts a pod whose toleration window is over, or marks it not Ready on an Unknown node.
-    fn sync_pod(&mut self, pod: &Value, node: &Value, now: Timestamp, ctx: &mut Context<Self>) {
+    fn sync_pod(&mut self, pod: Ref, node: &Value, now: Timestamp, ctx: &mut Context<Self>) {
         if eviction::eviction(pod, node, now, self.config.pod_eviction_timeout) == Eviction::Now {
             self.evict(pod, ctx);
             return;
@@ -157,8 +158,12 @@ impl NodeLifecycleController {
         if !self.in_flight.insert(key.clone()) {
             return;
         }
-        self.node_events
-            .record(pod, EventType::Warning, "NodeNotReady", "Node is not ready");
+        self.node_events.record(
+            &pod.to_value(),
+            EventType::Warning,
+            "NodeNotReady",
+            "Node is not ready",
+        );
         let registry = self.registry.clone();
         let addr = ctx.address();
         actix_rt::spawn(async move {
@@ -231,7 +236,7 @@ impl NodeLifecycleController {
     }
 
     /// Deletes a pod whose toleration window is over.
-    fn evict(&mut self, pod: &Value, ctx: &mut Context<Self>) {
+    fn evict(&mut self, pod: Ref, ctx: &mut Context<Self>) {
         let (ns, name) = (
             meta::namespace(pod).to_string(),
             meta::name(pod).to_string(),
@@ -243,7 +248,7 @@ impl NodeLifecycleController {
         self.in_flight.insert(key.clone());
         self.evicted.insert((ns.clone(), name.clone()));
         self.eviction_events.record(
-            pod,
+            &pod.to_value(),
             EventType::Normal,
             "TaintManagerEviction",
             &format!("Marking for deletion Pod {ns}/{name}"),

@@ -10,6 +10,8 @@ pub mod sync;
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::controllers::informer::{self, Cache, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType as Ev};
+use crate::api::compact::{Compact, Ref};
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::selector::LabelSelector;
@@ -95,14 +97,8 @@ impl ReplicaSetController {
     }
 
     /// The keys of the ReplicaSets a pod event concerns, observing expectations on the way.
-    fn pod_changed(&mut self, kind: EventType, old: Option<&Value>, pod: &Value) -> Vec<String> {
+    fn pod_changed(&mut self, kind: EventType, old: Option<Ref>, pod: &Value) -> Vec<String> {
         let ns = meta::namespace(pod);
-        let owner_key = |p: &Value| {
-            meta::controller_ref(p)
-                .filter(|r| r.get("kind").and_then(Value::as_str) == Some("ReplicaSet"))
-                .and_then(|r| r.get("name").and_then(Value::as_str))
-                .map(|n| format!("{ns}/{n}"))
-        };
         let mut keys = Vec::new();
         if let Some(key) = owner_key(pod) {
             let terminating = kind == EventType::Deleted
@@ -157,14 +153,14 @@ impl ReplicaSetController {
         // another controller's.
         let candidates = self
             .cache
-            .owned_by(Kind::Pod, ns, meta::uid(&rs))
-            .chain(self.cache.orphans(Kind::Pod, ns));
+            .owned_pods(ns, meta::uid(&rs))
+            .chain(self.cache.orphan_pods(ns));
         let (managed, adopt, release) = sync::claim_pods(&rs, candidates);
         // Shared, not copied: the sync's writes can take seconds, and a ReplicaSet of 1,000
         // pods deep-copied them all on every sync (a tenth of a density run's peak memory).
-        let managed: Vec<Arc<Value>> = managed.into_iter().cloned().collect();
+        let managed: Vec<Arc<Compact>> = managed.into_iter().cloned().collect();
         let plan = if self.expectations.satisfied(&key, now) {
-            let refs: Vec<&Value> = managed.iter().map(|p| &**p).collect();
+            let refs: Vec<Ref> = managed.iter().map(|p| p.root()).collect();
             let plan = sync::reconcile(&rs, &refs, adopt, release);
             self.expectations
                 .expect(&key, plan.create, &plan.delete, now);
@@ -216,7 +212,7 @@ impl Actor for ReplicaSetController {
 impl Handler<Watched> for ReplicaSetController {
     type Result = ();
     fn handle(&mut self, w: Watched, ctx: &mut Context<Self>) {
-        let WatchItem::Event(kind, obj) = &w.item else {
+        let WatchItem::Event(kind, obj, _) = &w.item else {
             // The end of a kind's initial list: once both are whole, look at every ReplicaSet.
             self.cache.apply(&w);
             if self.cache.just_synced(&w, &INFORMED) {
@@ -231,10 +227,13 @@ impl Handler<Watched> for ReplicaSetController {
             }
             return;
         };
-        let old = self
-            .cache
-            .get(w.kind, meta::namespace(obj), meta::name(obj))
-            .cloned();
+        let old = (w.kind == Kind::Pod)
+            .then(|| {
+                self.cache
+                    .pod(meta::namespace(obj), meta::name(obj))
+                    .cloned()
+            })
+            .flatten();
         self.cache.apply(&w);
         let keys = match w.kind {
             Kind::ReplicaSet => {
@@ -246,7 +245,7 @@ impl Handler<Watched> for ReplicaSetController {
                     vec![key]
                 }
             }
-            Kind::Pod => self.pod_changed(*kind, old.as_deref(), obj),
+            Kind::Pod => self.pod_changed(*kind, old.as_deref().map(Compact::root), obj),
             _ => Vec::new(),
         };
         for key in keys {
@@ -336,13 +335,22 @@ pub fn pod_from_template(rs: &Value) -> Value {
     })
 }
 
+/// The key of the ReplicaSet controlling a pod, if one does.
+fn owner_key<'a>(pod: impl AsJson<'a>) -> Option<String> {
+    let pod = pod.json();
+    meta::controller_ref(pod)
+        .filter(|r| r.get("kind").and_then(Json::as_str) == Some("ReplicaSet"))
+        .and_then(|r| r.get("name").and_then(Json::as_str))
+        .map(|n| format!("{}/{n}", meta::namespace(pod)))
+}
+
 /// Carries out a plan, then writes the status.
 async fn execute(
     registry: &Registry,
     recorder: &EventRecorder,
     rs: &Value,
     plan: Plan,
-    mut managed: Vec<Arc<Value>>,
+    mut managed: Vec<Arc<Compact>>,
 ) -> Outcome {
     let ns = meta::namespace(rs);
     let pod_def = storage_def(Kind::Pod);
@@ -458,7 +466,7 @@ async fn execute(
     }
 
     let now = Timestamp::now();
-    let refs: Vec<&Value> = managed.iter().map(|p| &**p).collect();
+    let refs: Vec<Ref> = managed.iter().map(|p| p.root()).collect();
     let new_status = status::calculate(rs, &refs, &error, now);
     outcome.requeue_after =
         status::next_available(rs, &refs, now).map(|s| Duration::from_secs(s.max(1) as u64));

@@ -1,6 +1,7 @@
 //! A ReplicaSet's status from its pods (kube `replica_set_utils.go` `calculateStatus`).
 
 use super::sync::{is_active, is_available, is_ready, ready_since};
+use crate::api::json::Json;
 use crate::api::meta;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -14,26 +15,31 @@ pub type ManageError = Option<(String, String)>;
 
 /// The status the ReplicaSet should have, given the pods it manages, the outcome of the last
 /// sync and the current status (whose conditions are kept when unchanged).
-pub fn calculate(rs: &Value, managed: &[&Value], error: &ManageError, now: Timestamp) -> Value {
+pub fn calculate<'a, J: Json<'a>>(
+    rs: &Value,
+    managed: &[J],
+    error: &ManageError,
+    now: Timestamp,
+) -> Value {
     let template_labels = meta::string_map(rs.pointer("/spec/template/metadata/labels"));
     let min_ready = rs
         .pointer("/spec/minReadySeconds")
         .and_then(Value::as_i64)
         .unwrap_or(0);
-    let active: Vec<&Value> = managed.iter().copied().filter(|p| is_active(p)).collect();
+    let active: Vec<J> = managed.iter().copied().filter(|p| is_active(p)).collect();
     let fully_labeled = active
         .iter()
         .filter(|p| {
-            let labels = meta::labels(p);
+            let labels = meta::labels(*p);
             template_labels
                 .iter()
                 .all(|(k, v)| labels.get(k) == Some(v))
         })
         .count();
-    let ready = active.iter().filter(|p| is_ready(p)).count();
+    let ready = active.iter().filter(|p| is_ready(**p)).count();
     let available = active
         .iter()
-        .filter(|p| is_available(p, min_ready, now))
+        .filter(|p| is_available(**p, min_ready, now))
         .count();
     let mut status = json!({
         "replicas": active.len(),
@@ -76,7 +82,7 @@ pub fn calculate(rs: &Value, managed: &[&Value], error: &ManageError, now: Times
 
 /// When a ready pod not yet available (minReadySeconds) becomes available, so the ReplicaSet is
 /// synced again then (kube `AddAfter(key, minReadySeconds)`).
-pub fn next_available(rs: &Value, managed: &[&Value], now: Timestamp) -> Option<i64> {
+pub fn next_available<'a, J: Json<'a>>(rs: &Value, managed: &[J], now: Timestamp) -> Option<i64> {
     let min_ready = rs
         .pointer("/spec/minReadySeconds")
         .and_then(Value::as_i64)
@@ -86,8 +92,8 @@ pub fn next_available(rs: &Value, managed: &[&Value], now: Timestamp) -> Option<
     }
     managed
         .iter()
-        .filter(|p| is_active(p) && !is_available(p, min_ready, now))
-        .filter_map(|p| ready_since(p))
+        .filter(|p| is_active(**p) && !is_available(**p, min_ready, now))
+        .filter_map(ready_since)
         .map(|since| (since.as_second() + min_ready + 1 - now.as_second()).max(1))
         .min()
 }
@@ -166,11 +172,11 @@ mod tests {
     fn a_failed_create_sets_replica_failure_and_success_clears_it() {
         let mut r = rs("web", 1);
         let err = Some(("FailedCreate".to_string(), "quota".to_string()));
-        let s = calculate(&r, &[], &err, at("2026-01-01T00:00:00Z"));
+        let s = calculate::<&Value>(&r, &[], &err, at("2026-01-01T00:00:00Z"));
         assert_eq!(s["conditions"][0]["type"], REPLICA_FAILURE);
         assert_eq!(s["conditions"][0]["reason"], "FailedCreate");
         r["status"] = s;
-        let s = calculate(&r, &[], &None, at("2026-01-01T00:00:00Z"));
+        let s = calculate::<&Value>(&r, &[], &None, at("2026-01-01T00:00:00Z"));
         assert!(s.get("conditions").is_none());
         assert!(differs(r.get("status"), &s));
     }

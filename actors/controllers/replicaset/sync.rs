@@ -3,13 +3,13 @@
 //! `pkg/controller/replicaset/replica_set.go` `manageReplicas`), and the expectations that keep a
 //! stale cache from acting twice (kube `pkg/controller/controller_utils.go`).
 
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::api::selector::LabelSelector;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// At most this many pods are created or deleted in one sync (kube's `BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
@@ -34,7 +34,8 @@ pub struct Plan {
 
 /// Whether a pod counts towards a ReplicaSet: not finished and not being deleted
 /// (kube `controller.FilterActivePods`).
-pub fn is_active(pod: &Value) -> bool {
+pub fn is_active<'a>(pod: impl AsJson<'a>) -> bool {
+    let pod = pod.json();
     let phase = meta::str_at(pod, &["status", "phase"]);
     phase != "Succeeded"
         && phase != "Failed"
@@ -42,31 +43,31 @@ pub fn is_active(pod: &Value) -> bool {
 }
 
 /// The `Ready` condition when it is `True`: when it became so.
-pub fn ready_since(pod: &Value) -> Option<Timestamp> {
+pub fn ready_since<'a>(pod: impl AsJson<'a>) -> Option<Timestamp> {
     let cond = pod
+        .json()
         .pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))?;
-    if cond.get("status").and_then(Value::as_str) != Some("True") {
+        .items()
+        .find(|c| c.get("type").and_then(Json::as_str) == Some("Ready"))?;
+    if cond.get("status").and_then(Json::as_str) != Some("True") {
         return None;
     }
     Some(
         cond.get("lastTransitionTime")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .and_then(|t| t.parse().ok())
             .unwrap_or(Timestamp::UNIX_EPOCH),
     )
 }
 
 /// Whether the pod's `Ready` condition is `True`.
-pub fn is_ready(pod: &Value) -> bool {
+pub fn is_ready<'a>(pod: impl AsJson<'a>) -> bool {
     ready_since(pod).is_some()
 }
 
 /// Whether the pod has been ready for at least `min_ready_seconds` at `now`
 /// (kube `podutil.IsPodAvailable`).
-pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool {
+pub fn is_available<'a>(pod: impl AsJson<'a>, min_ready_seconds: i64, now: Timestamp) -> bool {
     match ready_since(pod) {
         None => false,
         Some(_) if min_ready_seconds <= 0 => true,
@@ -75,15 +76,12 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
 }
 
 /// The highest restart count among the pod's containers.
-fn max_restarts(pod: &Value) -> i64 {
+fn max_restarts<'a>(pod: impl Json<'a>) -> i64 {
     pod.pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                .max()
-                .unwrap_or(0)
-        })
+        .into_iter()
+        .flat_map(Json::items)
+        .filter_map(|c| c.get("restartCount").and_then(Json::as_i64))
+        .max()
         .unwrap_or(0)
 }
 
@@ -91,20 +89,19 @@ fn max_restarts(pod: &Value) -> i64 {
 /// unscheduled < scheduled, Pending < Unknown < Running, not ready < ready, lower deletion cost,
 /// more sibling pods on the same node (`rank_a`, `rank_b`) < fewer, ready for less time <
 /// longer, more restarts < fewer, newer < older.
-pub fn deletion_order(a: &Value, b: &Value, rank_a: usize, rank_b: usize) -> Ordering {
-    let scheduled = |p: &Value| !meta::str_at(p, &["spec", "nodeName"]).is_empty();
-    let phase_rank = |p: &Value| match meta::str_at(p, &["status", "phase"]) {
+pub fn deletion_order<'a, J: Json<'a>>(a: J, b: J, rank_a: usize, rank_b: usize) -> Ordering {
+    let scheduled = |p: J| !meta::str_at(p, &["spec", "nodeName"]).is_empty();
+    let phase_rank = |p: J| match meta::str_at(p, &["status", "phase"]) {
         "Pending" | "" => 0,
         "Unknown" => 1,
         _ => 2,
     };
-    let cost = |p: &Value| {
-        meta::annotations(p)
-            .get(DELETION_COST)
-            .and_then(|c| c.parse::<i64>().ok())
+    let cost = |p: J| {
+        meta::str_at(p, &["metadata", "annotations", DELETION_COST])
+            .parse::<i64>()
             .unwrap_or(0)
     };
-    let created = |p: &Value| meta::str_at(p, &["metadata", "creationTimestamp"]).to_string();
+    let created = |p: J| meta::str_at(p, &["metadata", "creationTimestamp"]);
     scheduled(a)
         .cmp(&scheduled(b))
         .then(phase_rank(a).cmp(&phase_rank(b)))
@@ -118,15 +115,15 @@ pub fn deletion_order(a: &Value, b: &Value, rank_a: usize, rank_b: usize) -> Ord
         })
         .then(max_restarts(b).cmp(&max_restarts(a)))
         // Newer (a later creation timestamp) goes first.
-        .then_with(|| created(b).cmp(&created(a)))
+        .then_with(|| created(b).cmp(created(a)))
 }
 
 /// The pods of a namespace a ReplicaSet manages after adoption and release: those it controls
 /// whose labels its selector matches, plus orphans it matches. Returns (managed, adopt, release).
-pub fn claim_pods<'a>(
+pub fn claim_pods<'a, P: AsJson<'a> + Copy>(
     rs: &Value,
-    pods: impl Iterator<Item = &'a Arc<Value>>,
-) -> (Vec<&'a Arc<Value>>, Vec<String>, Vec<String>) {
+    pods: impl Iterator<Item = P>,
+) -> (Vec<P>, Vec<String>, Vec<String>) {
     let selector = LabelSelector::from_label_selector_json(
         rs.pointer("/spec/selector").unwrap_or(&Value::Null),
     )
@@ -135,7 +132,7 @@ pub fn claim_pods<'a>(
     let deleting = !meta::str_at(rs, &["metadata", "deletionTimestamp"]).is_empty();
     let (mut managed, mut adopt, mut release) = (Vec::new(), Vec::new(), Vec::new());
     for held in pods {
-        let pod: &Value = held;
+        let pod = held.json();
         // Other controllers' pods are passed over before their labels are read (callers may
         // pass a whole namespace).
         let owner = meta::controller_uid(pod);
@@ -164,7 +161,12 @@ pub fn claim_pods<'a>(
 }
 
 /// Decides creates and deletes from the desired count and the managed pods.
-pub fn reconcile(rs: &Value, managed: &[&Value], adopt: Vec<String>, release: Vec<String>) -> Plan {
+pub fn reconcile<'a, J: Json<'a>>(
+    rs: &Value,
+    managed: &[J],
+    adopt: Vec<String>,
+    release: Vec<String>,
+) -> Plan {
     let deleting = !meta::str_at(rs, &["metadata", "deletionTimestamp"]).is_empty();
     let mut plan = Plan {
         adopt,
@@ -179,7 +181,7 @@ pub fn reconcile(rs: &Value, managed: &[&Value], adopt: Vec<String>, release: Ve
         .and_then(Value::as_i64)
         .unwrap_or(1)
         .max(0) as usize;
-    let mut active: Vec<&Value> = managed.iter().copied().filter(|p| is_active(p)).collect();
+    let mut active: Vec<J> = managed.iter().copied().filter(|p| is_active(p)).collect();
     if active.len() < want {
         plan.create = (want - active.len()).min(BURST_REPLICAS);
     } else if active.len() > want {
@@ -189,14 +191,14 @@ pub fn reconcile(rs: &Value, managed: &[&Value], adopt: Vec<String>, release: Ve
         let mut on_node: HashMap<&str, usize> = HashMap::new();
         for p in &active {
             *on_node
-                .entry(meta::str_at(p, &["spec", "nodeName"]))
+                .entry(meta::str_at(*p, &["spec", "nodeName"]))
                 .or_default() += 1;
         }
-        let rank = |p: &Value| match meta::str_at(p, &["spec", "nodeName"]) {
+        let rank = |p: J| match meta::str_at(p, &["spec", "nodeName"]) {
             "" => 0,
             node => on_node.get(node).copied().unwrap_or(0),
         };
-        active.sort_by(|a, b| deletion_order(a, b, rank(a), rank(b)));
+        active.sort_by(|a, b| deletion_order(*a, *b, rank(*a), rank(*b)));
         plan.delete = active[..surplus]
             .iter()
             .map(|p| meta::name(p).to_string())
@@ -293,7 +295,7 @@ mod tests {
     use super::fixtures::*;
     use super::*;
 
-    fn plan(rs: &Value, pods: &[Arc<Value>]) -> Plan {
+    fn plan(rs: &Value, pods: &[std::sync::Arc<Value>]) -> Plan {
         let (managed, adopt, release) = claim_pods(rs, pods.iter());
         let managed: Vec<&Value> = managed.into_iter().map(|p| &**p).collect();
         reconcile(rs, &managed, adopt, release)
