@@ -11,6 +11,7 @@
 pub mod graph;
 
 use super::informer::{WatchEnded, Watched};
+use super::resuming_watch::{Opened, ResumingWatch};
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, RESOURCES};
@@ -240,24 +241,25 @@ impl Handler<Done> for GarbageCollector {
 }
 
 /// Watches a kind into the collector: the current objects at once as [`Listed`] (so the graph
-/// can drop what was deleted while nobody watched), then each change as [`Watched`].
+/// can drop what was deleted while nobody watched), then each change as [`Watched`]. When the
+/// store closes the watch (the collector fell behind), it resumes after the last revision seen:
+/// listing every object again on each cut-off made a density run decode every pod each time.
 fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
     let registry = registry.clone();
     let addr = ctx.address();
     actix_rt::spawn(async move {
-        let def = storage_def(kind);
-        let (start, mut rx) = loop {
-            match registry.watch(def, "", None, None, false).await {
-                Ok(w) => break w,
+        let Opened {
+            mut watch, initial, ..
+        } = loop {
+            match ResumingWatch::open(&registry, kind, "", None).await {
+                Ok(opened) => break opened,
                 Err(e) => {
                     tracing::warn!(?kind, error = %e, "garbage collector cannot watch; retrying");
                     actix_rt::time::sleep(RETRY).await;
                 }
             }
         };
-        let _guard = Unwatch(registry.clone(), start.id);
-        let objects = start
-            .initial
+        let objects = initial
             .into_iter()
             .filter_map(|item| match item {
                 WatchItem::Event(_, obj, _) => Some(obj),
@@ -267,22 +269,18 @@ fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
         if addr.send(Listed { kind, objects }).await.is_err() {
             return;
         }
-        while let Some(item) = rx.recv().await {
-            if addr.send(Watched { kind, item }).await.is_err() {
-                return;
+        loop {
+            while let Some(item) = watch.recv().await {
+                if addr.send(Watched { kind, item }).await.is_err() {
+                    return;
+                }
+            }
+            if watch.resume().await.is_err() {
+                break;
             }
         }
         addr.do_send(WatchEnded(kind));
     });
-}
-
-/// Ends the store-side watch when the task reading it ends.
-struct Unwatch(Registry, u64);
-
-impl Drop for Unwatch {
-    fn drop(&mut self) {
-        self.0.unwatch(self.1);
-    }
 }
 
 /// Every stored kind but Events.
