@@ -27,6 +27,7 @@ use crate::actors::api_server::registry::ListOptions;
 use crate::actors::controllers::ControllerConfig;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
+use crate::store::stored::Stored;
 use crate::store::EventType;
 use serde_json::Value;
 use std::borrow::Borrow;
@@ -188,19 +189,24 @@ struct Listed {
 }
 
 /// Lists the pods and checks them against the nodes and the Deployments' replica counts.
-fn check_listed(pods: &[impl Borrow<Value>], nodes: usize, deployments: &[Value]) -> Listed {
+/// Each pod is read and dropped in turn: the list holds JSON, and decoding every pod of a
+/// large run at once would make the check the run's peak memory.
+fn check_listed(
+    pods: impl Iterator<Item = impl Borrow<Value>>,
+    nodes: usize,
+    deployments: &[Value],
+) -> Listed {
     let nodes: HashSet<String> = (1..=nodes).map(node_name).collect();
-    let mut per_app: HashMap<&str, i64> = HashMap::new();
-    let mut listed = Listed {
-        pods: pods.len(),
-        ..Listed::default()
-    };
-    for pod in pods.iter().map(Borrow::borrow) {
+    let mut per_app: HashMap<String, i64> = HashMap::new();
+    let mut listed = Listed::default();
+    for pod in pods {
+        let pod = pod.borrow();
+        listed.pods += 1;
         let on = meta::str_at(pod, &["spec", "nodeName"]);
         if meta::str_at(pod, &["status", "phase"]) == "Running" && nodes.contains(on) {
             listed.running_on_a_node += 1;
         }
-        *per_app.entry(app(pod)).or_default() += 1;
+        *per_app.entry(app(pod).to_string()).or_default() += 1;
     }
     listed.deployments_miscounted = deployments
         .iter()
@@ -305,8 +311,7 @@ pub async fn run(nodes: usize, pods: usize) -> anyhow::Result<Report> {
         resumes as f64,
         "(the store closed the census watch, which resumed where it was)",
     );
-    let items: Vec<_> = list.items.iter().map(|i| i.value()).collect();
-    let listed = check_listed(&items, nodes, &wanted);
+    let listed = check_listed(list.items.iter().map(Stored::value), nodes, &wanted);
     report.add("listed_pods", listed.pods as f64, "");
     report.add(
         "listed_pods_running_on_a_node",
@@ -381,7 +386,7 @@ mod tests {
             pod("z", "d-1", "node-2", "Pending"),
         ];
         assert_eq!(
-            check_listed(&pods, 2, &wanted),
+            check_listed(pods.iter(), 2, &wanted),
             Listed {
                 pods: 3,
                 running_on_a_node: 1,
@@ -389,7 +394,7 @@ mod tests {
             }
         );
         assert_eq!(
-            check_listed(&pods[..2], 2, &wanted).deployments_miscounted,
+            check_listed(pods[..2].iter(), 2, &wanted).deployments_miscounted,
             1
         );
     }
