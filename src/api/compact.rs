@@ -140,16 +140,17 @@ impl Compact {
 
 /// Lays a value out: slots breadth-first, each distinct string once in the text.
 #[derive(Default)]
-struct Builder {
+struct Builder<'v> {
     slots: Vec<Slot>,
     text: String,
     /// Where each string already in the text starts: keys and values repeat (`type`,
-    /// `status`, `True` in every condition).
-    seen: HashMap<String, u32>,
+    /// `status`, `True` in every condition). Borrowed from the value being laid out; a seeded
+    /// fast hash, as the strings are users' (a fixed seed would let crafted keys collide).
+    seen: HashMap<&'v str, u32, foldhash::fast::RandomState>,
 }
 
-impl Builder {
-    fn build(mut self, root: &Value) -> Result<Compact, CompactError> {
+impl<'v> Builder<'v> {
+    fn build(mut self, root: &'v Value) -> Result<Compact, CompactError> {
         self.push(0, NO_KEY);
         let mut queue = VecDeque::from([(0, root)]);
         while let Some((at, value)) = queue.pop_front() {
@@ -201,7 +202,7 @@ impl Builder {
     }
 
     /// The range of `s` in the text, added unless it is there already.
-    fn string(&mut self, s: &str) -> Result<(u32, u32), CompactError> {
+    fn string(&mut self, s: &'v str) -> Result<(u32, u32), CompactError> {
         let len = offset(s.len())?;
         if let Some(start) = self.seen.get(s) {
             return Ok((*start, len));
@@ -209,7 +210,7 @@ impl Builder {
         let start = offset(self.text.len())?;
         offset(self.text.len() + s.len())?;
         self.text.push_str(s);
-        self.seen.insert(s.to_string(), start);
+        self.seen.insert(s, start);
         Ok((start, len))
     }
 }
@@ -271,7 +272,11 @@ impl<'a> Ref<'a> {
         }
         let rest = pointer.strip_prefix('/')?;
         rest.split('/')
-            .map(|token| token.replace("~1", "/").replace("~0", "~"))
+            // Most tokens have nothing escaped: no copy for them (reads run per pod per sync).
+            .map(|token| match token.contains('~') {
+                true => std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~")),
+                false => std::borrow::Cow::Borrowed(token),
+            })
             .try_fold(self, |at, token| {
                 if at.is_array() {
                     at.index(array_index(&token)?)
