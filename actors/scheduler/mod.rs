@@ -25,11 +25,14 @@ mod testing;
 use crate::actors::api_server::registry::{Registry, WriteOptions};
 use crate::actors::controllers::informer::{self, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType};
+use crate::api::compact::Compact;
+use crate::api::json::Json;
 use crate::api::meta;
 use crate::api::patch::PatchType;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
 use crate::store::state::WatchItem;
+use crate::store::stored::Stored;
 use actix::prelude::*;
 use cache::SchedulerCache;
 use framework::Framework;
@@ -70,8 +73,9 @@ pub struct Scheduler {
     framework: Framework,
     cache: SchedulerCache,
     queue: SchedulingQueue,
-    /// Our pending pods' latest objects.
-    pending: HashMap<PodKey, Arc<Value>>,
+    /// Our pending pods' latest objects, in the compact form the informer caches share (a
+    /// burst of creates leaves tens of thousands pending: decoded, each held 17 KB).
+    pending: HashMap<PodKey, Arc<Compact>>,
     /// A `SchedulePass` is in the mailbox already.
     pass_queued: bool,
     /// The timer for the next waiting pod.
@@ -142,7 +146,7 @@ impl Scheduler {
         }
     }
 
-    fn on_pod(&mut self, pod: &Arc<Value>, deleted: bool) {
+    fn on_pod(&mut self, pod: &Arc<Value>, stored: &Stored, deleted: bool) {
         let key = pod_key(pod);
         match classify_pod(pod, deleted) {
             PodChange::Gone => {
@@ -160,11 +164,15 @@ impl Scheduler {
                 self.cache.add_pod(PodInfo::from_pod(pod));
             }
             PodChange::Pending => {
-                let changed = self
-                    .pending
-                    .get(&key)
-                    .is_none_or(|old| old.get("spec") != pod.get("spec"));
-                self.pending.insert(key.clone(), pod.clone());
+                let compact = match stored.compact() {
+                    Ok(compact) => compact,
+                    // Unreachable below 16 MiB keys, and requests stop at 3 MiB.
+                    Err(e) => return tracing::error!(pod = %key, error = %e, "pod not queued"),
+                };
+                let changed = self.pending.get(&key).is_none_or(|old| {
+                    old.root().get("spec").map(Json::to_value).as_ref() != pod.get("spec")
+                });
+                self.pending.insert(key.clone(), compact);
                 // Our own status updates come back as changes too: only a new pod or a new
                 // spec is worth another try.
                 if changed && !self.cache.is_assumed(&key) {
@@ -180,7 +188,7 @@ impl Scheduler {
 
     /// Tries one pod: binds it, or reports why it fits nowhere.
     fn schedule_one(&mut self, key: PodKey, ctx: &mut Context<Self>) {
-        let Some(pod) = self.pending.get(&key).cloned() else {
+        let Some(pod) = self.pending.get(&key).map(|p| Arc::new(p.to_value())) else {
             return;
         };
         if self.cache.is_assumed(&key) {
@@ -258,13 +266,13 @@ impl Handler<Watched> for Scheduler {
     type Result = ();
 
     fn handle(&mut self, msg: Watched, ctx: &mut Context<Self>) {
-        let WatchItem::Event(ty, obj, _) = &msg.item else {
+        let WatchItem::Event(ty, obj, stored) = &msg.item else {
             return;
         };
         let deleted = *ty == crate::store::EventType::Deleted;
         match msg.kind {
             Kind::Node => self.on_node(obj, deleted),
-            Kind::Pod => self.on_pod(obj, deleted),
+            Kind::Pod => self.on_pod(obj, stored, deleted),
             _ => {}
         }
         self.kick(ctx);
