@@ -1,6 +1,6 @@
 //! `cargo bench --bench object_size`: what one running pod costs in memory as a decoded
-//! `serde_json::Value` (the form every cache holds today) and as a [`Compact`] tree (the form
-//! issue 5's memory target needs), counted by a global allocator that rounds each allocation up
+//! `serde_json::Value` (the form requests and watch events carry) and as a [`Compact`] tree (the
+//! form the caches hold pods in), counted by a global allocator that rounds each allocation up
 //! to a size class as mimalloc does. Prints figures; the only check is that the compact tree
 //! gives back the pod it was made from.
 

@@ -7,7 +7,7 @@
 
 use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::resuming_watch::{Opened, ResumingWatch};
-use crate::api::compact::Compact;
+use crate::api::compact::{Compact, CompactError};
 use crate::api::json::AsJson;
 use crate::api::meta;
 use crate::api::resources::Kind;
@@ -170,9 +170,9 @@ fn reindex(
     kind: Kind,
     key: Key,
     old_owner: Option<&str>,
-    new_owner: Option<String>,
+    new_owner: Option<&str>,
 ) {
-    if old_owner == new_owner.as_deref() {
+    if old_owner == new_owner {
         return;
     }
     let owned = owned.entry(kind).or_default();
@@ -185,7 +185,7 @@ fn reindex(
         }
     }
     if let Some(uid) = new_owner {
-        owned.entry(uid).or_default().insert(key, ());
+        owned.entry(uid.to_string()).or_default().insert(key, ());
     }
 }
 
@@ -196,42 +196,68 @@ impl Cache {
             self.synced.insert(w.kind);
             return None;
         };
-        if w.kind != Kind::Pod {
-            self.put(w.kind, *event, obj.clone());
-        } else if *event == EventType::Deleted {
-            self.put_pod(key_of(&**obj), None);
-        } else {
-            match stored.compact() {
-                Ok(pod) => self.put_pod(key_of(&**obj), Some(pod)),
-                // Unreachable below 16 MiB keys, and requests stop at 3 MiB.
-                Err(e) => tracing::error!(error = %e, name = meta::name(&**obj), "pod not cached"),
-            }
-        }
+        self.record(w.kind, *event, obj, || stored.compact());
         Some(obj.clone())
+    }
+
+    /// Stores or forgets one object: a pod in the compact form `compact` gives, any other
+    /// kind as it is.
+    fn record(
+        &mut self,
+        kind: Kind,
+        event: EventType,
+        obj: &Arc<Value>,
+        compact: impl FnOnce() -> Result<Arc<Compact>, CompactError>,
+    ) {
+        if kind != Kind::Pod {
+            return self.put(kind, event, obj.clone());
+        }
+        let pod = match event {
+            EventType::Deleted => None,
+            _ => match compact() {
+                Ok(pod) => Some(pod),
+                // Unreachable: keys of 16 MiB, and requests stop at 3 MiB. Forgotten rather
+                // than kept at an older version a controller would act on.
+                Err(e) => {
+                    tracing::error!(error = %e, name = meta::name(&**obj), "pod not cached");
+                    None
+                }
+            },
+        };
+        self.put_pod(key_of(&**obj), pod);
     }
 
     /// Stores (or, for a delete, forgets) an object of a kind other than pods.
     fn put(&mut self, kind: Kind, event: EventType, obj: Arc<Value>) {
         let key = key_of(&*obj);
         let objects = self.objects.entry(kind).or_default();
-        let new_owner = (event != EventType::Deleted).then(|| controller_of(&*obj).to_string());
         let old = match event {
             EventType::Deleted => objects.remove(&key),
-            _ => objects.insert(key.clone(), obj),
+            _ => objects.insert(key.clone(), obj.clone()),
         };
-        let old_owner = old.as_ref().map(controller_of);
-        reindex(&mut self.owned, kind, key, old_owner, new_owner);
+        let new_owner = (event != EventType::Deleted).then(|| controller_of(&*obj));
+        reindex(
+            &mut self.owned,
+            kind,
+            key,
+            old.as_ref().map(controller_of),
+            new_owner,
+        );
     }
 
     /// Stores (or, with None, forgets) a pod.
     fn put_pod(&mut self, key: Key, pod: Option<Arc<Compact>>) {
-        let new_owner = pod.as_ref().map(|p| controller_of(p).to_string());
-        let old = match pod {
+        let old = match pod.clone() {
             Some(pod) => self.pods.insert(key.clone(), pod),
             None => self.pods.remove(&key),
         };
-        let old_owner = old.as_ref().map(controller_of);
-        reindex(&mut self.owned, Kind::Pod, key, old_owner, new_owner);
+        reindex(
+            &mut self.owned,
+            Kind::Pod,
+            key,
+            old.as_ref().map(controller_of),
+            pod.as_ref().map(controller_of),
+        );
     }
 
     /// Records the result of a controller's own write before its watch event arrives, so a
@@ -255,17 +281,11 @@ impl Cache {
         if !newer {
             return;
         }
-        if kind != Kind::Pod {
-            self.put(kind, event, Arc::new(obj));
-        } else if event == EventType::Deleted {
-            self.put_pod(key, None);
-        } else {
-            // Its own copy until the watch event brings the one the store shares.
-            match Compact::from_value(&obj) {
-                Ok(pod) => self.put_pod(key, Some(Arc::new(pod))),
-                Err(e) => tracing::error!(error = %e, name = key.1, "pod not cached"),
-            }
-        }
+        let obj = Arc::new(obj);
+        // A pod gets its own copy until the watch event brings the one the store shares.
+        self.record(kind, event, &obj, || {
+            Compact::from_value(&obj).map(Arc::new)
+        });
     }
 
     /// Forgets one object the controller deleted itself (no version can be newer).
@@ -276,8 +296,13 @@ impl Cache {
             return;
         }
         let old = self.objects.get_mut(&kind).and_then(|m| m.remove(&key));
-        let old_owner = old.as_ref().map(controller_of);
-        reindex(&mut self.owned, kind, key, old_owner, None);
+        reindex(
+            &mut self.owned,
+            kind,
+            key,
+            old.as_ref().map(controller_of),
+            None,
+        );
     }
 
     /// Forgets everything of a kind (before a fresh watch refills it).

@@ -74,7 +74,7 @@ pub struct Scheduler {
     cache: SchedulerCache,
     queue: SchedulingQueue,
     /// Our pending pods' latest objects, in the compact form the informer caches share (a
-    /// burst of creates leaves tens of thousands pending: decoded, each held 17 KB).
+    /// burst of creates leaves tens of thousands pending: decoded, each held 17.6 KB).
     pending: HashMap<PodKey, Arc<Compact>>,
     /// A `SchedulePass` is in the mailbox already.
     pass_queued: bool,
@@ -166,8 +166,13 @@ impl Scheduler {
             PodChange::Pending => {
                 let compact = match stored.compact() {
                     Ok(compact) => compact,
-                    // Unreachable below 16 MiB keys, and requests stop at 3 MiB.
-                    Err(e) => return tracing::error!(pod = %key, error = %e, "pod not queued"),
+                    // Unreachable: keys of 16 MiB, and requests stop at 3 MiB.
+                    Err(e) => {
+                        tracing::error!(pod = %key, error = %e, "pod not queued");
+                        self.pending.remove(&key);
+                        self.queue.remove(&key);
+                        return;
+                    }
                 };
                 let changed = self.pending.get(&key).is_none_or(|old| {
                     old.root().get("spec").map(Json::to_value).as_ref() != pod.get("spec")

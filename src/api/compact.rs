@@ -64,6 +64,7 @@ enum Node {
 
 impl Slot {
     fn new(node: Node, key_start: u32, key_len: u32) -> Slot {
+        debug_assert!(key_len <= NO_KEY, "the builder refuses longer keys");
         let range = |start: u32, len: u32| (u64::from(start) << 32) | u64::from(len);
         let (tag, payload) = match node {
             Node::Null => (Tag::Null, 0),
@@ -116,7 +117,7 @@ impl Slot {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CompactError {
     /// Offsets are 32-bit and key lengths 24-bit: 4 GiB of text, 4 billion values or a key of
-    /// 16 MiB or more do not fit.
+    /// 16 MiB - 1 bytes or more do not fit.
     #[error("a JSON value too large for a compact tree")]
     TooLarge,
 }
@@ -144,8 +145,9 @@ struct Builder<'v> {
     slots: Vec<Slot>,
     text: String,
     /// Where each string already in the text starts: keys and values repeat (`type`,
-    /// `status`, `True` in every condition). Borrowed from the value being laid out; a seeded
-    /// fast hash, as the strings are users' (a fixed seed would let crafted keys collide).
+    /// `status`, `True` in every condition). Borrowed from the value being laid out; a fast
+    /// hash seeded per process, as the strings are users' (a fixed seed makes colliding keys
+    /// easy to craft; this one is only minimally resistant, and a body stops at 3 MiB).
     seen: HashMap<&'v str, u32, foldhash::fast::RandomState>,
 }
 

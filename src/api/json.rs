@@ -11,7 +11,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// A read-only view of a JSON value: the part of `serde_json::Value`'s API the controllers use.
-/// Each method answers as `Value`'s method of the same name does.
+/// Each method answers as `Value`'s method of the same name does; `items` and `entries` as
+/// iterating `as_array` and `as_object` would.
 pub trait Json<'a>: Copy + AsJson<'a, Reader = Self> {
     /// The member `key` of an object (None for other values).
     fn get(self, key: &str) -> Option<Self>;
@@ -21,10 +22,14 @@ pub trait Json<'a>: Copy + AsJson<'a, Reader = Self> {
     fn items(self) -> impl Iterator<Item = Self>;
     /// The members of an object (none for other values).
     fn entries(self) -> impl Iterator<Item = (&'a str, Self)>;
+    /// A string's text.
     fn as_str(self) -> Option<&'a str>;
     fn as_bool(self) -> Option<bool>;
+    /// An integer that fits.
     fn as_i64(self) -> Option<i64>;
+    /// A non-negative integer.
     fn as_u64(self) -> Option<u64>;
+    /// Any number.
     fn as_f64(self) -> Option<f64>;
     fn is_null(self) -> bool;
     fn is_object(self) -> bool;
@@ -122,7 +127,9 @@ impl<'a> Json<'a> for Ref<'a> {
 
 /// Anything a JSON reader can be taken from: the references to objects callers hold.
 pub trait AsJson<'a> {
+    /// The reader: `&Value` for the decoded forms, `Ref` for the compact ones.
     type Reader: Json<'a>;
+    /// The reader on this object.
     fn json(self) -> Self::Reader;
 }
 

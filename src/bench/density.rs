@@ -75,7 +75,12 @@ impl Fold for Census {
             .pods
             .entry(meta::name(pod).to_string())
             .or_insert_with(|| {
-                *per_app.entry(app(pod).to_string()).or_default() += 1;
+                match per_app.get_mut(app(pod)) {
+                    Some(n) => *n += 1,
+                    None => {
+                        per_app.insert(app(pod).to_string(), 1);
+                    }
+                }
                 Seen {
                     first: at,
                     running_at: None,
@@ -206,7 +211,12 @@ fn check_listed(
         if meta::str_at(pod, &["status", "phase"]) == "Running" && nodes.contains(on) {
             listed.running_on_a_node += 1;
         }
-        *per_app.entry(app(pod).to_string()).or_default() += 1;
+        match per_app.get_mut(app(pod)) {
+            Some(n) => *n += 1,
+            None => {
+                per_app.insert(app(pod).to_string(), 1);
+            }
+        }
     }
     listed.deployments_miscounted = deployments
         .iter()

@@ -6,7 +6,8 @@
 //! - [`backend`]: the [`Backend`] trait that hides the durable engine, and [`MemoryBackend`].
 //! - [`redb`]: the embedded default backend, one redb file in the data dir.
 //! - [`log`]: the bounded window of recent events watches resume from.
-//! - [`stored`]: objects kept as their JSON, decoded trees shared while someone holds them.
+//! - [`stored`]: objects kept as their JSON, decoded and compact forms shared while someone
+//!   holds them.
 //! - [`state`]: [`StoreState`], the decisions (preconditions, revisions, cache, watcher fan-out)
 //!   as plain code; the store actor (`actors/store.rs`) is a shell around it that adds group
 //!   commit on a committer thread.

@@ -1,23 +1,27 @@
-//! An object as the store keeps it: the JSON bytes a commit writes anyway, plus a weak handle on
-//! the decoded tree. A `serde_json::Value` costs about eight times its JSON (a pod of 2.3 KB
-//! takes 19.5 KB: every small map is a B-tree node sized for eleven entries), and most of what
-//! the store holds is only read by people: Events, and the past versions in the watch window.
-//! Objects the controllers watch stay decoded because their caches hold the tree; the store
-//! shares it while it lives and decodes again only when nobody does. A tree decoded again is
-//! handed to every later reader while one holds it: watchers resuming after the same missed
-//! events, or a read-modify-write and the commit that checks it, then share one tree instead of
-//! each decoding its own.
+//! An object as the store keeps it: the JSON bytes a commit writes anyway, plus weak handles on
+//! the forms readers hold. A decoded `serde_json::Value` costs about eight times its JSON (a
+//! running pod of 2.2 KB takes 17.6 KB: every small map is a B-tree node sized for eleven
+//! entries), and most of what the store holds is only read by people: Events, and the past
+//! versions in the watch window.
 //!
-//! The caches that hold objects long (the controllers' pods) hold them in [`Compact`] form, a
-//! fifth of a tree's size: the store shares that form the same way, so that the ReplicaSet
-//! controller, the kubelet and every other cache of a pod hold one copy between them.
+//! - The caches that hold objects long (every controller's and kubelet's pods) hold them in
+//!   [`Compact`] form, a fifth of a tree's size; the store hands all of them the same copy while
+//!   one holds it, built once per version ([`Stored::compact`]).
+//! - Other objects the controllers watch stay decoded because their caches hold the tree; the
+//!   store shares it while it lives and decodes again only when nobody does (from the compact
+//!   copy when there is one). A tree decoded again is handed to every later reader while one
+//!   holds it: watchers resuming after the same missed events, or a read-modify-write and the
+//!   commit that checks it, then share one tree instead of each decoding its own.
+//!
+//! Each form is built with the object's lock held: a reader of the same version waits for it
+//! rather than building a second copy.
 
 use crate::api::compact::{Compact, CompactError};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, Weak};
 
-/// A stored object: its JSON and, while someone holds it, its decoded tree. Clones share both
-/// (the cache, the event log and the overlay hold the same object).
+/// A stored object: its JSON and, while someone holds them, its decoded tree and compact form.
+/// Clones share all three (the cache, the event log and the overlay hold the same object).
 #[derive(Clone, Debug)]
 pub struct Stored(Arc<Inner>);
 

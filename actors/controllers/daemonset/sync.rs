@@ -163,11 +163,9 @@ pub fn reconcile<'a, J: Json<'a>>(
         } else {
             None
         };
-        // Pod names are unique on a node: the one kept is the one named so.
-        for o in &old {
-            if keep_old.is_none_or(|k| meta::name(k) != meta::name(o)) {
-                plan.delete.push(meta::name(o).to_string());
-            }
+        // The one kept is the first: the others go.
+        for o in old.iter().skip(usize::from(keep_old.is_some())) {
+            plan.delete.push(meta::name(o).to_string());
         }
         if let Some(o) = keep_old {
             with_old.push((node, o, keep_new));

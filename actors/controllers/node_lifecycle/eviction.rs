@@ -27,19 +27,19 @@ pub enum Eviction {
 /// any effect, same key or an empty key with `Exists`, and `Exists` or an equal value.
 pub fn tolerates<'a>(toleration: impl AsJson<'a>, taint: &Value) -> bool {
     let toleration = toleration.json();
-    let of = |k: &str| meta::str_at(toleration, &[k]);
-    let taint_s = |k: &str| meta::str_at(taint, &[k]);
-    let effect = of("effect");
-    if !effect.is_empty() && effect != taint_s("effect") {
+    let tol = |k: &str| meta::str_at(toleration, &[k]);
+    let tainted = |k: &str| meta::str_at(taint, &[k]);
+    let effect = tol("effect");
+    if !effect.is_empty() && effect != tainted("effect") {
         return false;
     }
-    let key = of("key");
-    if !key.is_empty() && key != taint_s("key") {
+    let key = tol("key");
+    if !key.is_empty() && key != tainted("key") {
         return false;
     }
-    match of("operator") {
+    match tol("operator") {
         "Exists" => true,
-        "" | "Equal" => of("value") == taint_s("value"),
+        "" | "Equal" => tol("value") == tainted("value"),
         _ => false,
     }
 }
