@@ -2,6 +2,7 @@
 //! tell what the cluster did and why. Recording never blocks or fails the caller.
 
 use crate::actors::api_server::registry::{Registry, WriteOptions};
+use crate::api::json::AsJson;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use serde_json::{json, Value};
@@ -41,7 +42,7 @@ impl EventRecorder {
     }
 
     /// Records an event about `obj` in the background.
-    pub fn record(&self, obj: &Value, ty: EventType, reason: &str, message: &str) {
+    pub fn record<'a>(&self, obj: impl AsJson<'a>, ty: EventType, reason: &str, message: &str) {
         let event = build_event(obj, ty, reason, message, &self.component, &self.host);
         let registry = self.registry.clone();
         actix_rt::spawn(async move {
@@ -63,14 +64,15 @@ impl EventRecorder {
 
 /// The Event object: named `<object>.<unique hex>` in the object's namespace (`default` for
 /// cluster-scoped objects such as nodes), as client-go's recorder names them.
-pub fn build_event(
-    obj: &Value,
+pub fn build_event<'a>(
+    obj: impl AsJson<'a>,
     ty: EventType,
     reason: &str,
     message: &str,
     component: &str,
     host: &str,
 ) -> Value {
+    let obj = obj.json();
     let now = meta::now_rfc3339();
     let ns = match meta::namespace(obj) {
         "" => "default",

@@ -23,6 +23,7 @@ pub mod status;
 use crate::actors::api_server::registry::{DeleteOptions, Registry, WriteOptions};
 use crate::actors::controllers::informer::{self, Cache, SharedFilter, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType};
+use crate::api::json::Json;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind, Subresource};
 use crate::api::status::ApiError;
@@ -389,15 +390,17 @@ impl Kubelet {
     /// Steps one pod and carries out what the step decides.
     fn sync_pod(&mut self, key: Key, ctx: &mut Context<Self>) {
         let now = (self.clock)();
-        // A decoded copy of the cached pod (held compact): the runtime and the status read it.
-        let Some(pod) = self.cache.pod(&key.0, &key.1).map(|p| p.to_value()) else {
+        // Read from the cache's compact copy; only what the runtime or a status takes whole is
+        // decoded (a sync decoding the whole pod was most of its cost).
+        let Some(held) = self.cache.pod(&key.0, &key.1).cloned() else {
             // Gone from the API: its containers go too.
             if let Some(entry) = self.pods.remove(&key) {
                 self.forget(&entry);
             }
             return;
         };
-        let mut view = PodView::of(&pod);
+        let pod = held.root();
+        let mut view = PodView::of(pod);
         if !self.runtime.runs_probes() {
             view = view.without_probes();
         }
@@ -412,7 +415,7 @@ impl Kubelet {
             }
         }
         if !self.pods.contains_key(&key) {
-            let entry = self.new_entry(&view, &pod, now);
+            let entry = self.new_entry(&view, &pod.to_value(), now);
             self.pods.insert(key.clone(), entry);
         }
         let Some(entry) = self.pods.get_mut(&key) else {
@@ -429,7 +432,7 @@ impl Kubelet {
                 }
                 match action {
                     Action::Start(c) => {
-                        if let Err(e) = self.runtime.start_container(&pod, c, now) {
+                        if let Err(e) = self.runtime.start_container(&pod.to_value(), c, now) {
                             tracing::warn!(pod = %view.name, error = %e, "container not started");
                         }
                     }
@@ -450,7 +453,7 @@ impl Kubelet {
                         } else {
                             EventType::Normal
                         };
-                        self.events.record(&pod, ty, reason, message);
+                        self.events.record(&pod.to_value(), ty, reason, message);
                     }
                     Action::Event { .. } => {}
                     Action::DeletePod => delete = true,
@@ -478,7 +481,7 @@ impl Kubelet {
         let host_ip = self.config.node.internal_ip().to_string();
         let host_network = pod
             .pointer("/spec/hostNetwork")
-            .and_then(Value::as_bool)
+            .and_then(Json::as_bool)
             .unwrap_or(false);
         let pod_ip = if host_network {
             Some(host_ip.clone())
@@ -491,7 +494,7 @@ impl Kubelet {
             host_ip: &host_ip,
             pod_ip: pod_ip.as_deref(),
         };
-        let old = pod.get("status").cloned().unwrap_or(Value::Null);
+        let old = pod.get("status").map_or(Value::Null, Json::to_value);
         let new_status = if seen.is_empty() && delete {
             // Nothing ran here since this kubelet started: the stored status stands.
             old.clone()
@@ -502,12 +505,12 @@ impl Kubelet {
             self.delete_pod(key, &view.uid, new_status, ctx);
             return;
         }
-        let fresh = entry.awaiting_rv <= meta::resource_version(&pod);
+        let fresh = entry.awaiting_rv <= meta::resource_version(pod);
         // Once deleting, the final status goes with the delete.
         let deleting = entry.state.stage == Stage::Deleting;
         if fresh && !deleting && new_status != old {
             entry.awaiting_rv = u64::MAX;
-            let base = meta::resource_version(&pod);
+            let base = meta::resource_version(pod);
             self.write_status(key, base, &view.uid, new_status, ctx);
         }
     }
@@ -538,7 +541,7 @@ impl Kubelet {
             let Some(pod) = self.cache.pod(&key.0, &key.1) else {
                 continue;
             };
-            let view = PodView::of(&pod.to_value());
+            let view = PodView::of(pod);
             if view.deleting.is_some() || view.main.iter().all(|c| c.probes.is_empty()) {
                 continue;
             }
@@ -793,7 +796,7 @@ impl Actor for Kubelet {
 impl Handler<ProbeDone> for Kubelet {
     type Result = ();
     fn handle(&mut self, msg: ProbeDone, ctx: &mut Context<Self>) {
-        let Some(pod) = self.cache.pod(&msg.key.0, &msg.key.1).map(|p| p.to_value()) else {
+        let Some(pod) = self.cache.pod(&msg.key.0, &msg.key.1).cloned() else {
             return;
         };
         let view = PodView::of(&pod);
@@ -829,7 +832,7 @@ impl Handler<ProbeDone> for Kubelet {
         if let Err(why) = &msg.result {
             let message = format!("{} probe failed: {why}", msg.kind.title());
             self.events
-                .record(&pod, EventType::Warning, "Unhealthy", &message);
+                .record(&pod.to_value(), EventType::Warning, "Unhealthy", &message);
         }
         match effect {
             probe::Effect::None => {}
@@ -847,7 +850,7 @@ impl Handler<ProbeDone> for Kubelet {
                     msg.container
                 );
                 self.events
-                    .record(&pod, EventType::Normal, "Killing", &message);
+                    .record(&pod.to_value(), EventType::Normal, "Killing", &message);
                 self.runtime
                     .kill_container(&msg.uid, &msg.container, 137, (self.clock)());
             }

@@ -6,6 +6,7 @@
 
 use super::backoff::{self, Backoff};
 use super::probe::{ContainerProbes, Probing};
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::runtime::{ContainerState, ContainerStatus, Termination};
 use jiff::Timestamp;
@@ -272,14 +273,14 @@ impl PodView {
     }
 
     /// Reads a pod object.
-    pub fn of(pod: &Value) -> PodView {
+    pub fn of<'a>(pod: impl AsJson<'a>) -> PodView {
+        let pod = pod.json();
         let containers = |field: &str| -> Vec<ContainerView> {
             pod.pointer(&format!("/spec/{field}"))
-                .and_then(Value::as_array)
                 .into_iter()
-                .flatten()
+                .flat_map(Json::items)
                 .map(|c| {
-                    let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    let s = |k: &str| c.get(k).and_then(Json::as_str).unwrap_or("").to_string();
                     ContainerView {
                         name: s("name"),
                         image: s("image"),
@@ -295,7 +296,7 @@ impl PodView {
         };
         let main = containers("containers");
         let annotations = pod.pointer("/metadata/annotations");
-        let get = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
+        let get = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Json::as_str);
         let crash = get(CRASH)
             .and_then(|s| s.trim().parse::<u32>().ok())
             .map(|counter| CrashRequest {
@@ -311,7 +312,7 @@ impl PodView {
             (!meta::str_at(pod, &["metadata", "deletionTimestamp"]).is_empty()).then(|| {
                 let secs = pod
                     .pointer("/metadata/deletionGracePeriodSeconds")
-                    .and_then(Value::as_i64)
+                    .and_then(Json::as_i64)
                     .unwrap_or(30);
                 Duration::from_secs(secs.max(0) as u64)
             });

@@ -9,8 +9,8 @@
 //! successes or `failureThreshold` failures in a row; a failed startup or liveness probe
 //! restarts the container.
 
+use crate::api::json::Json;
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
 use std::time::Duration;
 
 /// Which probe.
@@ -74,39 +74,37 @@ pub struct Probe {
 
 impl Probe {
     /// The probe of kind `kind` in a container spec, if it has one that names a check.
-    pub fn of(container: &Value, kind: Kind) -> Option<Probe> {
+    pub fn of<'a, J: Json<'a>>(container: J, kind: Kind) -> Option<Probe> {
         let p = container.get(kind.field())?;
         let secs = |k: &str, default: u64| {
-            Duration::from_secs(p.get(k).and_then(Value::as_u64).unwrap_or(default))
+            Duration::from_secs(p.get(k).and_then(Json::as_u64).unwrap_or(default))
         };
         let count = |k: &str, default: u32| {
             p.get(k)
-                .and_then(Value::as_u64)
+                .and_then(Json::as_u64)
                 .and_then(|v| u32::try_from(v).ok())
                 .filter(|v| *v > 0)
                 .unwrap_or(default)
         };
-        let port = |v: Option<&Value>| -> Option<u16> {
-            match v? {
-                Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+        let port = |v: Option<J>| -> Option<u16> {
+            let v = v?;
+            if let Some(name) = v.as_str() {
                 // A named port: the container's port of that name.
-                Value::String(name) => container
+                return container
                     .get("ports")?
-                    .as_array()?
-                    .iter()
-                    .find(|cp| cp.get("name").and_then(Value::as_str) == Some(name))?
+                    .items()
+                    .find(|cp| cp.get("name").and_then(Json::as_str) == Some(name))?
                     .get("containerPort")?
                     .as_u64()
-                    .and_then(|n| u16::try_from(n).ok()),
-                _ => None,
+                    .and_then(|n| u16::try_from(n).ok());
             }
+            v.as_u64().and_then(|n| u16::try_from(n).ok())
         };
-        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let text = |v: J, k: &str| v.get(k).and_then(Json::as_str).unwrap_or("").to_string();
         let check = if let Some(exec) = p.get("exec") {
             let command = exec
                 .get("command")?
-                .as_array()?
-                .iter()
+                .items()
                 .map(|a| a.as_str().unwrap_or_default().to_string())
                 .collect();
             Check::Exec(command)
@@ -264,7 +262,7 @@ pub struct ContainerProbes {
 }
 
 impl ContainerProbes {
-    pub fn of(container: &Value) -> ContainerProbes {
+    pub fn of<'a>(container: impl Json<'a>) -> ContainerProbes {
         ContainerProbes {
             startup: Probe::of(container, Kind::Startup),
             liveness: Probe::of(container, Kind::Liveness),
@@ -307,6 +305,9 @@ mod tests {
                                "successThreshold": 2},
             "startupProbe": {"tcpSocket": {"port": 8080}, "failureThreshold": 30}});
         let probes = ContainerProbes::of(&c);
+        // The compact form the kubelet's cache holds reads the same.
+        let compact = crate::api::compact::Compact::from_value(&c).unwrap();
+        assert_eq!(ContainerProbes::of(compact.root()), probes);
         let live = probes.liveness.expect("liveness");
         assert_eq!(
             live.check,

@@ -2,6 +2,7 @@
 //! Quantities become integers here (cpu in millicores, memory in bytes) so that filtering and
 //! scoring thousands of nodes per pod never touches JSON or quantity strings.
 
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::api::validation::quantity;
 use serde_json::Value;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 pub type PodKey = String;
 
 /// The key of a pod object.
-pub fn pod_key(pod: &Value) -> PodKey {
+pub fn pod_key<'a>(pod: impl AsJson<'a> + Copy) -> PodKey {
     format!("{}/{}", meta::namespace(pod), meta::name(pod))
 }
 
@@ -199,30 +200,33 @@ pub struct PodInfo {
 }
 
 impl PodInfo {
-    /// Parses the parts of a pod object the scheduler uses.
-    pub fn from_pod(pod: &Value) -> PodInfo {
-        let spec = pod.get("spec").unwrap_or(&Value::Null);
+    /// Parses the parts of a pod object the scheduler uses, from either form it is held in.
+    pub fn from_pod<'a>(pod: impl AsJson<'a>) -> PodInfo {
+        let pod = pod.json();
+        let Some(spec) = pod.get("spec") else {
+            // Nothing to request or select: validation never lets such a pod in.
+            return PodInfo {
+                key: pod_key(pod),
+                ..PodInfo::default()
+            };
+        };
         let (requests, non_zero_requests) = pod_requests(spec);
         let affinity = spec.pointer("/affinity/nodeAffinity");
         let required_terms = affinity
             .and_then(|a| {
                 a.pointer("/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
             })
-            .and_then(Value::as_array)
-            .map(|terms| terms.iter().map(parse_term).collect());
+            .filter(|terms| terms.is_array())
+            .map(|terms| terms.items().map(parse_term).collect());
         let preferred_terms = affinity
             .and_then(|a| a.get("preferredDuringSchedulingIgnoredDuringExecution"))
-            .and_then(Value::as_array)
-            .map(|terms| {
-                terms
-                    .iter()
-                    .map(|t| {
-                        let w = t.get("weight").and_then(Value::as_i64).unwrap_or(0);
-                        (w, parse_term(t.get("preference").unwrap_or(&Value::Null)))
-                    })
-                    .collect()
+            .into_iter()
+            .flat_map(Json::items)
+            .map(|t| {
+                let w = t.get("weight").and_then(Json::as_i64).unwrap_or(0);
+                (w, t.get("preference").map(parse_term).unwrap_or_default())
             })
-            .unwrap_or_default();
+            .collect();
         PodInfo {
             key: pod_key(pod),
             node_name: meta::str_at(pod, &["spec", "nodeName"]).to_string(),
@@ -369,31 +373,28 @@ impl NodeInfo {
     }
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+fn text<'a>(v: impl Json<'a>, key: &str) -> String {
+    v.get(key).and_then(Json::as_str).unwrap_or("").to_string()
 }
 
-fn array<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flat_map(|a| a.iter())
+fn array<'a, J: Json<'a>>(v: J, key: &str) -> impl Iterator<Item = J> + use<'a, J> {
+    v.get(key).into_iter().flat_map(Json::items)
 }
 
-fn parse_requirements(v: &Value, key: &str) -> Vec<Requirement> {
+fn parse_requirements<'a>(v: impl Json<'a>, key: &str) -> Vec<Requirement> {
     array(v, key)
         .map(|r| Requirement {
             key: text(r, "key"),
             operator: text(r, "operator"),
             values: array(r, "values")
-                .filter_map(Value::as_str)
+                .filter_map(Json::as_str)
                 .map(str::to_string)
                 .collect(),
         })
         .collect()
 }
 
-fn parse_term(t: &Value) -> SelectorTerm {
+fn parse_term<'a>(t: impl Json<'a>) -> SelectorTerm {
     SelectorTerm {
         expressions: parse_requirements(t, "matchExpressions"),
         fields: parse_requirements(t, "matchFields"),
@@ -401,12 +402,17 @@ fn parse_term(t: &Value) -> SelectorTerm {
 }
 
 /// A container's requests, and the same with defaults for what it does not request.
-fn container_requests(c: &Value) -> (Resources, Resources) {
-    let requests = c.pointer("/resources/requests");
+fn container_requests<'a>(c: impl Json<'a>) -> (Resources, Resources) {
+    requests_of(c.pointer("/resources/requests"))
+}
+
+/// A map of resource quantities (a container's requests, a pod's overhead) as requests, and
+/// the same with defaults for what it leaves out.
+fn requests_of<'a>(requests: Option<impl Json<'a>>) -> (Resources, Resources) {
     let get = |name: &str, scale: i32| {
         requests
             .and_then(|r| r.get(name))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(|q| quantity::parse(q).map_or(0, |q| q.scaled_ceil(scale)))
     };
     let (cpu, mem) = (get("cpu", -3), get("memory", 0));
@@ -425,7 +431,7 @@ fn container_requests(c: &Value) -> (Resources, Resources) {
 /// The pod's effective requests (kube `resourcehelper.PodRequests`): regular containers and
 /// sidecars (`restartPolicy: Always` init containers) add up; each other init container runs
 /// alone beside the sidecars started before it, so it sets a floor; overhead adds on top.
-fn pod_requests(spec: &Value) -> (Resources, Resources) {
+fn pod_requests<'a>(spec: impl Json<'a>) -> (Resources, Resources) {
     let mut sum = (Resources::default(), Resources::default());
     for c in array(spec, "containers") {
         let (r, nz) = container_requests(c);
@@ -451,7 +457,7 @@ fn pod_requests(spec: &Value) -> (Resources, Resources) {
     }
     let (mut r, mut nz) = (sum.0.max(init_floor.0), sum.1.max(init_floor.1));
     if let Some(overhead) = spec.get("overhead") {
-        let (o, _) = container_requests(&serde_json::json!({"resources": {"requests": overhead}}));
+        let (o, _) = requests_of(Some(overhead));
         r.add(o);
         nz.add(o);
     }
@@ -459,13 +465,13 @@ fn pod_requests(spec: &Value) -> (Resources, Resources) {
 }
 
 /// The host ports the pod's containers ask for.
-fn host_ports(spec: &Value) -> Vec<HostPort> {
+fn host_ports<'a>(spec: impl Json<'a>) -> Vec<HostPort> {
     array(spec, "containers")
         .flat_map(|c| array(c, "ports"))
         .filter_map(|p| {
             let port = p
                 .get("hostPort")
-                .and_then(Value::as_i64)
+                .and_then(Json::as_i64)
                 .filter(|p| *p > 0)?;
             let protocol = match text(p, "protocol") {
                 s if s.is_empty() => "TCP".to_string(),
@@ -484,6 +490,31 @@ fn host_ports(spec: &Value) -> Vec<HostPort> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_pod_reads_the_same_decoded_or_compact() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "d",
+                "ownerReferences": [{"uid": "u1", "controller": true}]},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "250m"}},
+                    "ports": [{"containerPort": 80, "hostPort": 8080}]}],
+                "overhead": {"memory": "1Mi"},
+                "nodeSelector": {"disk": "ssd"},
+                "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}],
+                "affinity": {"nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]},
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 5, "preference": {"matchFields": [
+                            {"key": "metadata.name", "operator": "In", "values": ["n1"]}]}}]}}}});
+        let compact = crate::api::compact::Compact::from_value(&pod).unwrap();
+        let (decoded, held) = (PodInfo::from_pod(&pod), PodInfo::from_pod(&compact));
+        assert_eq!(format!("{decoded:?}"), format!("{held:?}"));
+        assert_eq!(decoded.requests.milli_cpu, 250);
+        assert_eq!(decoded.requests.memory, 1024 * 1024);
+        assert_eq!(decoded.host_ports.len(), 1);
+        assert_eq!(decoded.preferred_terms[0].0, 5);
+        assert!(decoded.required_terms.is_some());
+    }
 
     fn requests_of(spec: Value) -> Resources {
         pod_requests(&spec).0

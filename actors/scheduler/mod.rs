@@ -26,7 +26,7 @@ use crate::actors::api_server::registry::{Registry, WriteOptions};
 use crate::actors::controllers::informer::{self, WatchEnded, Watched};
 use crate::actors::events::{EventRecorder, EventType};
 use crate::api::compact::Compact;
-use crate::api::json::Json;
+use crate::api::json::{AsJson, Json};
 use crate::api::meta;
 use crate::api::patch::PatchType;
 use crate::api::resources::{storage_def, Kind, Subresource};
@@ -61,7 +61,7 @@ struct Bound {
     key: PodKey,
     /// When the attempt started: its latency runs to the binding's answer.
     started: Instant,
-    pod: Arc<Value>,
+    pod: Arc<Compact>,
     node: String,
     result: Result<(), ApiError>,
 }
@@ -193,14 +193,14 @@ impl Scheduler {
 
     /// Tries one pod: binds it, or reports why it fits nowhere.
     fn schedule_one(&mut self, key: PodKey, ctx: &mut Context<Self>) {
-        let Some(pod) = self.pending.get(&key).map(|p| Arc::new(p.to_value())) else {
+        let Some(held) = self.pending.get(&key).cloned() else {
             return;
         };
         if self.cache.is_assumed(&key) {
             return;
         }
         let started = Instant::now();
-        let info = PodInfo::from_pod(&pod);
+        let info = PodInfo::from_pod(&held);
         match self
             .framework
             .schedule(&info, self.cache.nodes(), self.cache.node_count())
@@ -210,8 +210,8 @@ impl Scheduler {
                 self.cache.assume(info, &node);
                 let registry = self.registry.clone();
                 let (ns, name) = (
-                    meta::namespace(&pod).to_string(),
-                    meta::name(&pod).to_string(),
+                    meta::namespace(&held).to_string(),
+                    meta::name(&held).to_string(),
                 );
                 let body = binding(&name, &node);
                 let addr = ctx.address();
@@ -220,7 +220,7 @@ impl Scheduler {
                     addr.do_send(Bound {
                         key,
                         started,
-                        pod,
+                        pod: held,
                         node,
                         result,
                     });
@@ -232,11 +232,11 @@ impl Scheduler {
                 attempted("unschedulable", started);
                 self.queue.unschedulable(key, Instant::now());
                 self.recorder
-                    .record(&pod, EventType::Warning, "FailedScheduling", &message);
-                if let Some(patch) = unschedulable_patch(&pod, &message, &meta::now_rfc3339()) {
+                    .record(&held, EventType::Warning, "FailedScheduling", &message);
+                if let Some(patch) = unschedulable_patch(&held, &message, &meta::now_rfc3339()) {
                     let registry = self.registry.clone();
                     actix_rt::spawn(async move {
-                        let (ns, name) = (meta::namespace(&pod), meta::name(&pod));
+                        let (ns, name) = (meta::namespace(&held), meta::name(&held));
                         if let Err(e) = registry
                             .patch(
                                 storage_def(Kind::Pod),
@@ -408,12 +408,14 @@ pub fn binding(pod_name: &str, node: &str) -> Value {
 /// The status patch setting `PodScheduled=False` with the message, or None when the pod says
 /// so already (kube updates the condition only when it changes; the transition time moves only
 /// when the status does).
-pub fn unschedulable_patch(pod: &Value, message: &str, now: &str) -> Option<Value> {
+pub fn unschedulable_patch<'a>(pod: impl AsJson<'a>, message: &str, now: &str) -> Option<Value> {
     let current = pod
+        .json()
         .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled"));
-    let field = |c: &Value, f: &str| c.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+        .into_iter()
+        .flat_map(Json::items)
+        .find(|c| meta::str_at(*c, &["type"]) == "PodScheduled");
+    let field = |c, f: &str| meta::str_at(c, &[f]).to_string();
     let transition = match current {
         Some(c) if field(c, "status") == "False" => {
             if field(c, "reason") == "Unschedulable" && field(c, "message") == message {
