@@ -7,6 +7,7 @@ use super::registry::{
     delete_status, DeleteOptions, Deleted, FieldValidation, ListOptions, Registry, WriteOptions,
     Written,
 };
+use crate::api::json::Obj;
 use crate::api::meta;
 use crate::api::patch::PatchType;
 use crate::api::resources::{self, Kind, ResourceDef, Subresource};
@@ -261,7 +262,7 @@ fn selector_filter(def: &ResourceDef, q: &Query) -> Result<Option<Filter>> {
     if labels.is_none() && fields.is_none() {
         return Ok(None);
     }
-    Ok(Some(Box::new(move |obj: &Value| {
+    Ok(Some(Box::new(move |obj: Obj| {
         labels
             .as_ref()
             .is_none_or(|l| l.matches(&meta::labels(obj)))

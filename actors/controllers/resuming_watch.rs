@@ -7,12 +7,12 @@
 
 use crate::actors::api_server::registry::Registry;
 use crate::actors::controllers::informer::SharedFilter;
+use crate::api::json::Obj;
 use crate::api::meta;
 use crate::api::resources::{storage_def, Kind};
 use crate::api::status::ApiError;
 use crate::store::state::{Filter, WatchItem};
 use crate::store::WatchStart;
-use serde_json::Value;
 use std::collections::VecDeque;
 use tokio::sync::mpsc;
 
@@ -124,9 +124,13 @@ async fn subscribe(
     filter: &Option<SharedFilter>,
     from: Option<u64>,
 ) -> Result<(WatchStart, mpsc::Receiver<WatchItem>), ApiError> {
-    let filter = filter
-        .clone()
-        .map(|f| Box::new(move |v: &Value| f(v)) as Filter);
+    // Watches hand the filter the tree they send (a LIST's compact reads are not theirs).
+    let filter = filter.clone().map(|f| {
+        Box::new(move |o: Obj| match o {
+            Obj::Tree(v) => f(v),
+            Obj::Compact(r) => f(&r.to_value()),
+        }) as Filter
+    });
     registry
         .watch(storage_def(kind), namespace, filter, from, false)
         .await

@@ -125,6 +125,108 @@ impl<'a> Json<'a> for Ref<'a> {
     }
 }
 
+/// An object in whichever form the store has alive: a filter over stored objects (a LIST's
+/// selectors) reads the form at hand rather than having a tree built for it.
+#[derive(Clone, Copy, Debug)]
+pub enum Obj<'a> {
+    Tree(&'a Value),
+    Compact(Ref<'a>),
+}
+
+impl<'a> Json<'a> for Obj<'a> {
+    fn get(self, key: &str) -> Option<Self> {
+        match self {
+            Obj::Tree(v) => Json::get(v, key).map(Obj::Tree),
+            Obj::Compact(r) => r.get(key).map(Obj::Compact),
+        }
+    }
+    fn pointer(self, pointer: &str) -> Option<Self> {
+        match self {
+            Obj::Tree(v) => Json::pointer(v, pointer).map(Obj::Tree),
+            Obj::Compact(r) => r.pointer(pointer).map(Obj::Compact),
+        }
+    }
+    fn items(self) -> impl Iterator<Item = Self> {
+        let (tree, compact) = match self {
+            Obj::Tree(v) => (Some(Json::items(v).map(Obj::Tree)), None),
+            Obj::Compact(r) => (None, Some(r.items().map(Obj::Compact))),
+        };
+        tree.into_iter()
+            .flatten()
+            .chain(compact.into_iter().flatten())
+    }
+    fn entries(self) -> impl Iterator<Item = (&'a str, Self)> {
+        let (tree, compact) = match self {
+            Obj::Tree(v) => (Some(Json::entries(v).map(|(k, v)| (k, Obj::Tree(v)))), None),
+            Obj::Compact(r) => (None, Some(r.entries().map(|(k, r)| (k, Obj::Compact(r))))),
+        };
+        tree.into_iter()
+            .flatten()
+            .chain(compact.into_iter().flatten())
+    }
+    fn as_str(self) -> Option<&'a str> {
+        match self {
+            Obj::Tree(v) => Json::as_str(v),
+            Obj::Compact(r) => r.as_str(),
+        }
+    }
+    fn as_bool(self) -> Option<bool> {
+        match self {
+            Obj::Tree(v) => Json::as_bool(v),
+            Obj::Compact(r) => r.as_bool(),
+        }
+    }
+    fn as_i64(self) -> Option<i64> {
+        match self {
+            Obj::Tree(v) => Json::as_i64(v),
+            Obj::Compact(r) => r.as_i64(),
+        }
+    }
+    fn as_u64(self) -> Option<u64> {
+        match self {
+            Obj::Tree(v) => Json::as_u64(v),
+            Obj::Compact(r) => r.as_u64(),
+        }
+    }
+    fn as_f64(self) -> Option<f64> {
+        match self {
+            Obj::Tree(v) => Json::as_f64(v),
+            Obj::Compact(r) => r.as_f64(),
+        }
+    }
+    fn is_null(self) -> bool {
+        match self {
+            Obj::Tree(v) => Json::is_null(v),
+            Obj::Compact(r) => r.is_null(),
+        }
+    }
+    fn is_object(self) -> bool {
+        match self {
+            Obj::Tree(v) => Json::is_object(v),
+            Obj::Compact(r) => r.is_object(),
+        }
+    }
+    fn is_array(self) -> bool {
+        match self {
+            Obj::Tree(v) => Json::is_array(v),
+            Obj::Compact(r) => r.is_array(),
+        }
+    }
+    fn to_value(self) -> Value {
+        match self {
+            Obj::Tree(v) => v.clone(),
+            Obj::Compact(r) => r.to_value(),
+        }
+    }
+}
+
+impl<'a> AsJson<'a> for Obj<'a> {
+    type Reader = Obj<'a>;
+    fn json(self) -> Obj<'a> {
+        self
+    }
+}
+
 /// Anything a JSON reader can be taken from: the references to objects callers hold.
 pub trait AsJson<'a> {
     /// The reader: `&Value` for the decoded forms, `Ref` for the compact ones.
@@ -203,5 +305,7 @@ mod tests {
         assert_eq!(summary(&compact), want);
         assert_eq!(summary(compact.root()), want);
         assert_eq!(summary(&arc), want);
+        assert_eq!(summary(Obj::Tree(&value)), want);
+        assert_eq!(summary(Obj::Compact(compact.root())), want);
     }
 }

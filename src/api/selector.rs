@@ -9,6 +9,7 @@
 //!
 //! Error messages follow kube-apiserver's wording, because kubectl prints them verbatim.
 
+use crate::api::json::{AsJson, Json};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -926,7 +927,8 @@ impl FieldSelector {
 
     /// Whether the object satisfies every term. Each field is read by its dotted path; a
     /// missing field reads as "", booleans and numbers as their JSON text (`true`, `3`).
-    pub fn matches(&self, obj: &Value) -> bool {
+    pub fn matches<'a>(&self, obj: impl AsJson<'a>) -> bool {
+        let obj = obj.json();
         self.requirements
             .iter()
             .all(|r| (field_value(obj, &r.field) == r.value) != r.not_equal)
@@ -1045,7 +1047,7 @@ fn escape_value(s: &str) -> String {
 }
 
 /// The field at a dotted path as the string a selector compares with.
-fn field_value(obj: &Value, path: &str) -> String {
+fn field_value<'a>(obj: impl Json<'a>, path: &str) -> String {
     let mut current = obj;
     for key in path.split('.') {
         match current.get(key) {
@@ -1053,12 +1055,20 @@ fn field_value(obj: &Value, path: &str) -> String {
             None => return String::new(),
         }
     }
-    match current {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+    if let Some(s) = current.as_str() {
+        s.to_string()
+    } else if let Some(b) = current.as_bool() {
+        b.to_string()
+    } else if let Some(i) = current.as_i64() {
+        i.to_string()
+    } else if let Some(u) = current.as_u64() {
+        u.to_string()
+    } else if let Some(f) = current.as_f64() {
+        // As serde_json prints it.
+        serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string())
+    } else {
         // Objects, lists and null have no selector form; they compare as absent.
-        _ => String::new(),
+        String::new()
     }
 }
 

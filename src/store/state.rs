@@ -6,6 +6,7 @@ use super::backend::{Backend, BackendError, Mutation};
 use super::log::EventLog;
 use super::stored::{self, Stored};
 use super::{Event, EventType, Preconditions, Result, StoreError, WriteOp};
+use crate::api::json::Obj;
 use crate::api::meta;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -13,8 +14,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// A predicate an object must satisfy to be listed or watched (label and field selectors).
-pub type Filter = Box<dyn Fn(&Value) -> bool + Send>;
+/// A predicate an object must satisfy to be listed or watched (label and field selectors),
+/// reading the object in whichever form is at hand.
+pub type Filter = Box<dyn Fn(Obj<'_>) -> bool + Send>;
 
 /// What a watcher receives.
 #[derive(Clone, Debug)]
@@ -193,7 +195,7 @@ impl StoreState {
             .range((start, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
         {
-            if filter.is_some_and(|f| !f(&stored.value())) {
+            if filter.is_some_and(|f| !stored.read(f)) {
                 continue;
             }
             if limit > 0 && items.len() == limit {
@@ -368,7 +370,7 @@ impl StoreState {
                 .items
                 .into_iter()
                 .map(|s| (s.value(), s))
-                .filter(|(o, _)| watcher.filter.as_ref().is_none_or(|f| f(o)))
+                .filter(|(o, _)| watcher.filter.as_ref().is_none_or(|f| f(Obj::Tree(o))))
                 .map(|(o, s)| WatchItem::Event(EventType::Added, o, s))
                 .collect(),
             Some(rev) => {
@@ -466,8 +468,8 @@ fn seen_as(
     let Some(f) = filter else {
         return Some(kind);
     };
-    let now = kind != EventType::Deleted && f(object);
-    let before = prev.is_some_and(f);
+    let now = kind != EventType::Deleted && f(Obj::Tree(object));
+    let before = prev.is_some_and(|p| f(Obj::Tree(p)));
     match (before, now) {
         (true, true) => Some(EventType::Modified),
         (false, true) => Some(EventType::Added),
@@ -649,7 +651,7 @@ mod tests {
         let mut s = state();
         create(&mut s, "/p/a", json!({"app": "x"}));
         create(&mut s, "/p/b", json!({"app": "y"}));
-        let filter: Filter = Box::new(|o: &Value| o["app"] == "x");
+        let filter: Filter = Box::new(|o: Obj| crate::api::meta::str_at(o, &["app"]) == "x");
         let (w, _rx) = watcher("/p/", Some(filter));
         let start = s.watch(w, None).unwrap();
         let apps: Vec<Value> = start
@@ -672,7 +674,7 @@ mod tests {
             json!({"metadata": {"labels": {"app": "x"}}}),
         );
         let filter: Filter =
-            Box::new(|o: &Value| o.pointer("/metadata/labels/app") == Some(&json!("x")));
+            Box::new(|o: Obj| meta::str_at(o, &["metadata", "labels", "app"]) == "x");
         let (w, mut rx) = watcher("/p/", Some(filter));
         s.watch(w, Some(1)).unwrap();
         let st = s

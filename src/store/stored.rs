@@ -17,6 +17,7 @@
 //! rather than building a second copy.
 
 use crate::api::compact::{Compact, CompactError};
+use crate::api::json::Obj;
 use serde_json::Value;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -84,6 +85,20 @@ impl Stored {
         });
         live.tree = Arc::downgrade(&value);
         value
+    }
+
+    /// Reads the object in the form someone holds (the tree, else the compact copy), decoding
+    /// only when neither is alive: a LIST's selector over every pod builds no trees.
+    pub fn read<R>(&self, f: impl FnOnce(Obj<'_>) -> R) -> R {
+        let (tree, compact) = {
+            let live = self.live();
+            (live.tree.upgrade(), live.compact.upgrade())
+        };
+        match (tree, compact) {
+            (Some(tree), _) => f(Obj::Tree(&tree)),
+            (None, Some(compact)) => f(Obj::Compact(compact.root())),
+            (None, None) => f(Obj::Tree(&self.value())),
+        }
     }
 
     /// The object in compact form: the one someone still holds, or one built now (from the
@@ -170,6 +185,21 @@ mod tests {
             again.to_value(),
             json!({"metadata": {"name": "a"}, "n": [1, 2]})
         );
+    }
+
+    #[test]
+    fn a_read_takes_the_form_held_and_decodes_only_when_none_is() {
+        use crate::api::json::Obj;
+        let stored = Stored::from_json(Arc::from(&b"{\"app\":\"x\"}"[..]));
+        let app = |o: Obj| crate::api::meta::str_at(o, &["app"]).to_string();
+        let compact = stored.compact().unwrap();
+        assert!(stored.read(|o| matches!(o, Obj::Compact(_))));
+        assert_eq!(stored.read(app), "x");
+        let tree = stored.value();
+        assert!(stored.read(|o| matches!(o, Obj::Tree(_))));
+        drop((tree, compact));
+        // Neither is held: a tree is decoded for the read (and dropped after).
+        assert_eq!(stored.read(app), "x");
     }
 
     #[test]
