@@ -51,15 +51,7 @@ where
             mut watch,
             initial,
             revision,
-        } = loop {
-            match ResumingWatch::open(&registry, kind, "", filter.clone()).await {
-                Ok(opened) => break opened,
-                Err(e) => {
-                    tracing::warn!(?kind, error = %e, "cannot watch; retrying");
-                    actix_rt::time::sleep(RETRY).await;
-                }
-            }
-        };
+        } = ResumingWatch::open_retrying(&registry, kind, filter, RETRY).await;
         for item in initial {
             if addr.send(Watched { kind, item }).await.is_err() {
                 return;
@@ -81,18 +73,14 @@ where
         let depth = crate::metrics::Metrics::global()
             .mailbox
             .with_label_values(&[&format!("{}/{kind:?}", short_type_name::<A>())]);
-        loop {
-            while let Some(item) = watch.recv().await {
-                depth.set(watch.backlog() as i64);
-                if addr.send(Watched { kind, item }).await.is_err() {
-                    return;
-                }
-            }
-            // The store closed the watch: this actor fell behind. Relisting every time would
-            // replay every object as ADDED, and controllers counting creations would take old
-            // pods for the new ones they wait for: resume, and relist only when that fails.
-            if watch.resume().await.is_err() {
-                break;
+        // When the store closes the watch (this actor fell behind), `next` resumes it:
+        // relisting every time would replay every object as ADDED, and controllers counting
+        // creations would take old pods for the new ones they wait for. It ends only when the
+        // resume fails, and then the actor relists.
+        while let Some(item) = watch.next().await {
+            depth.set(watch.backlog() as i64);
+            if addr.send(Watched { kind, item }).await.is_err() {
+                return;
             }
         }
         addr.do_send(WatchEnded(kind));

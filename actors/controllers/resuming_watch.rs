@@ -66,6 +66,36 @@ impl ResumingWatch {
         })
     }
 
+    /// Opens the watch, trying again every `retry` while the store refuses (a control loop
+    /// started before the store was ready, say).
+    pub async fn open_retrying(
+        registry: &Registry,
+        kind: Kind,
+        filter: Option<SharedFilter>,
+        retry: std::time::Duration,
+    ) -> Opened {
+        loop {
+            match ResumingWatch::open(registry, kind, "", filter.clone()).await {
+                Ok(opened) => return opened,
+                Err(e) => {
+                    tracing::warn!(?kind, error = %e, "cannot watch; retrying");
+                    actix_rt::time::sleep(retry).await;
+                }
+            }
+        }
+    }
+
+    /// The next item, resuming the watch when the store closed it; `None` only once it cannot
+    /// resume (the window no longer reaches back): the reader must list again.
+    pub async fn next(&mut self) -> Option<WatchItem> {
+        loop {
+            if let Some(item) = self.recv().await {
+                return Some(item);
+            }
+            self.resume().await.ok()?;
+        }
+    }
+
     /// The next item, or `None` once the store has closed the watch: then
     /// [`ResumingWatch::resume`] it (or drop it).
     pub async fn recv(&mut self) -> Option<WatchItem> {

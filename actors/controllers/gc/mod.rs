@@ -250,15 +250,7 @@ fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
     actix_rt::spawn(async move {
         let Opened {
             mut watch, initial, ..
-        } = loop {
-            match ResumingWatch::open(&registry, kind, "", None).await {
-                Ok(opened) => break opened,
-                Err(e) => {
-                    tracing::warn!(?kind, error = %e, "garbage collector cannot watch; retrying");
-                    actix_rt::time::sleep(RETRY).await;
-                }
-            }
-        };
+        } = ResumingWatch::open_retrying(&registry, kind, None, RETRY).await;
         let objects = initial
             .into_iter()
             .filter_map(|item| match item {
@@ -269,14 +261,9 @@ fn watch(registry: &Registry, kind: Kind, ctx: &mut Context<GarbageCollector>) {
         if addr.send(Listed { kind, objects }).await.is_err() {
             return;
         }
-        loop {
-            while let Some(item) = watch.recv().await {
-                if addr.send(Watched { kind, item }).await.is_err() {
-                    return;
-                }
-            }
-            if watch.resume().await.is_err() {
-                break;
+        while let Some(item) = watch.next().await {
+            if addr.send(Watched { kind, item }).await.is_err() {
+                return;
             }
         }
         addr.do_send(WatchEnded(kind));
