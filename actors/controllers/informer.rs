@@ -197,8 +197,10 @@ impl Cache {
         obj: &Arc<Value>,
         compact: impl FnOnce() -> Result<Arc<Compact>, CompactError>,
     ) {
+        let key = key_of(&**obj);
         if kind != Kind::Pod {
-            return self.put(kind, event, obj.clone());
+            let kept = (event != EventType::Deleted).then(|| obj.clone());
+            return self.put(kind, key, kept);
         }
         let pod = match event {
             EventType::Deleted => None,
@@ -212,24 +214,22 @@ impl Cache {
                 }
             },
         };
-        self.put_pod(key_of(&**obj), pod);
+        self.put_pod(key, pod);
     }
 
-    /// Stores (or, for a delete, forgets) an object of a kind other than pods.
-    fn put(&mut self, kind: Kind, event: EventType, obj: Arc<Value>) {
-        let key = key_of(&*obj);
+    /// Stores (or, with None, forgets) an object of a kind other than pods.
+    fn put(&mut self, kind: Kind, key: Key, obj: Option<Arc<Value>>) {
         let objects = self.objects.entry(kind).or_default();
-        let old = match event {
-            EventType::Deleted => objects.remove(&key),
-            _ => objects.insert(key.clone(), obj.clone()),
+        let old = match obj.clone() {
+            Some(obj) => objects.insert(key.clone(), obj),
+            None => objects.remove(&key),
         };
-        let new_owner = (event != EventType::Deleted).then(|| controller_of(&*obj));
         reindex(
             &mut self.owned,
             kind,
             key,
             old.as_ref().map(controller_of),
-            new_owner,
+            obj.as_ref().map(controller_of),
         );
     }
 
@@ -279,18 +279,10 @@ impl Cache {
     /// Forgets one object the controller deleted itself (no version can be newer).
     pub fn remove(&mut self, kind: Kind, namespace: &str, name: &str) {
         let key = (namespace.to_string(), name.to_string());
-        if kind == Kind::Pod {
-            self.put_pod(key, None);
-            return;
+        match kind {
+            Kind::Pod => self.put_pod(key, None),
+            _ => self.put(kind, key, None),
         }
-        let old = self.objects.get_mut(&kind).and_then(|m| m.remove(&key));
-        reindex(
-            &mut self.owned,
-            kind,
-            key,
-            old.as_ref().map(controller_of),
-            None,
-        );
     }
 
     /// Forgets everything of a kind (before a fresh watch refills it).
