@@ -363,15 +363,14 @@ impl StoreState {
     /// no longer holds them.
     pub fn watch(&mut self, watcher: Watcher, from: Option<u64>) -> Result<WatchStart> {
         let initial = match from {
-            // Each object is decoded once, for the filter and the event both (a filtered
-            // `list` would decode it for the filter and drop the tree).
+            // The filter reads the form at hand, as `list` does (the caches' compact copy):
+            // only the objects it selects get a tree, for their events. (Objects nobody holds,
+            // just after a restart, are decoded for the filter and again for the event.)
             None => self
-                .list(&watcher.prefix, None, None, 0)
+                .list(&watcher.prefix, watcher.filter.as_ref(), None, 0)
                 .items
                 .into_iter()
-                .map(|s| (s.value(), s))
-                .filter(|(o, _)| watcher.filter.as_ref().is_none_or(|f| f(Obj::Tree(o))))
-                .map(|(o, s)| WatchItem::Event(EventType::Added, o, s))
+                .map(|s| WatchItem::Event(EventType::Added, s.value(), s))
                 .collect(),
             Some(rev) => {
                 let rev = rev.min(self.committed);
