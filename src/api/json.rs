@@ -133,6 +133,17 @@ pub enum Obj<'a> {
     Compact(Ref<'a>),
 }
 
+/// Calls the method of the same name on whichever form `obj` holds (`&Value` and `Ref` have
+/// inherent methods with the same meaning).
+macro_rules! either {
+    ($obj:expr, $form:ident => $call:expr) => {
+        match $obj {
+            Obj::Tree($form) => $call,
+            Obj::Compact($form) => $call,
+        }
+    };
+}
+
 impl<'a> Json<'a> for Obj<'a> {
     fn get(self, key: &str) -> Option<Self> {
         match self {
@@ -165,58 +176,31 @@ impl<'a> Json<'a> for Obj<'a> {
             .chain(compact.into_iter().flatten())
     }
     fn as_str(self) -> Option<&'a str> {
-        match self {
-            Obj::Tree(v) => Json::as_str(v),
-            Obj::Compact(r) => r.as_str(),
-        }
+        either!(self, form => form.as_str())
     }
     fn as_bool(self) -> Option<bool> {
-        match self {
-            Obj::Tree(v) => Json::as_bool(v),
-            Obj::Compact(r) => r.as_bool(),
-        }
+        either!(self, form => form.as_bool())
     }
     fn as_i64(self) -> Option<i64> {
-        match self {
-            Obj::Tree(v) => Json::as_i64(v),
-            Obj::Compact(r) => r.as_i64(),
-        }
+        either!(self, form => form.as_i64())
     }
     fn as_u64(self) -> Option<u64> {
-        match self {
-            Obj::Tree(v) => Json::as_u64(v),
-            Obj::Compact(r) => r.as_u64(),
-        }
+        either!(self, form => form.as_u64())
     }
     fn as_f64(self) -> Option<f64> {
-        match self {
-            Obj::Tree(v) => Json::as_f64(v),
-            Obj::Compact(r) => r.as_f64(),
-        }
+        either!(self, form => form.as_f64())
     }
     fn is_null(self) -> bool {
-        match self {
-            Obj::Tree(v) => Json::is_null(v),
-            Obj::Compact(r) => r.is_null(),
-        }
+        either!(self, form => form.is_null())
     }
     fn is_object(self) -> bool {
-        match self {
-            Obj::Tree(v) => Json::is_object(v),
-            Obj::Compact(r) => r.is_object(),
-        }
+        either!(self, form => form.is_object())
     }
     fn is_array(self) -> bool {
-        match self {
-            Obj::Tree(v) => Json::is_array(v),
-            Obj::Compact(r) => r.is_array(),
-        }
+        either!(self, form => form.is_array())
     }
     fn to_value(self) -> Value {
-        match self {
-            Obj::Tree(v) => v.clone(),
-            Obj::Compact(r) => r.to_value(),
-        }
+        either!(self, form => Json::to_value(form))
     }
 }
 
