@@ -187,6 +187,17 @@ mod tests {
     }
 
     #[test]
+    fn status_fields_are_read_by_their_exact_name() {
+        // The real file cannot fail the check above (the kernel prints max(peak, rss) in one
+        // read); this one pins the parsing: exact names, kB values, absent fields.
+        let status = "Name:\ttutti\nVmHWM:\t  812 kB\nVmRSSx:\t1 kB\nVmRSS:\t   640 kB\n";
+        assert_eq!(status_kib(status, "VmHWM"), Some(812));
+        assert_eq!(status_kib(status, "VmRSS"), Some(640));
+        assert_eq!(status_kib(status, "VmSwap"), None);
+        assert_eq!(status_kib(status, "Name"), None);
+    }
+
+    #[test]
     fn reports_render_as_table_and_json() {
         let mut r = Report::new("api");
         r.add("creates_per_second", 3100.5, "1/s");
